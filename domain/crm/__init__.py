@@ -1,0 +1,1 @@
+"""Customers: who we sell to, on what terms."""

@@ -1,0 +1,1 @@
+"""Receivables: invoices for delivered goods and the payments against them."""

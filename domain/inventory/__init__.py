@@ -1,0 +1,1 @@
+"""Items, warehouses and stock: an append-only move ledger with one locked balance row per item and warehouse."""

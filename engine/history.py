@@ -1,0 +1,163 @@
+"""Typed, hash-chained history events: every state change of an instance or a definition."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain import clock
+from engine.models import Event
+
+GENESIS = "0" * 64
+
+
+class EventType(enum.StrEnum):
+    DEFINITION_DEPLOYED = "definition_deployed"
+    INSTANCE_STARTED = "instance_started"
+    INSTANCE_COMPLETED = "instance_completed"
+    INSTANCE_FAILED = "instance_failed"
+    INSTANCE_CANCELLED = "instance_cancelled"
+    INSTANCE_SUSPENDED = "instance_suspended"
+    INSTANCE_RESUMED = "instance_resumed"
+    ELEMENT_COMPLETED = "element_completed"
+    TASK_READY = "task_ready"
+    TASK_CLAIMED = "task_claimed"
+    TASK_UNCLAIMED = "task_unclaimed"
+    TASK_COMPLETED = "task_completed"
+    TASK_CANCELLED = "task_cancelled"
+    SERVICE_CALLED = "service_called"
+    SERVICE_FAILED = "service_failed"
+    JOB_SCHEDULED = "job_scheduled"
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def to_jsonable(data: Any) -> Any:
+    """Task data made JSON-safe for the event log (Decimal -> str, dates -> ISO)."""
+    return json.loads(json.dumps(data, default=_default))
+
+
+def content_hash(
+    *,
+    prev_hash: str,
+    chain: str,
+    seq: int,
+    type_: str,
+    actor: str,
+    at: datetime,
+    instance_id: int | None,
+    element_id: str | None,
+    task_guid: str | None,
+    data: Any,
+) -> str:
+    """The hash of an event's content chained to its predecessor's hash."""
+    body = json.dumps(
+        {
+            "prev": prev_hash,
+            "chain": chain,
+            "seq": seq,
+            "type": type_,
+            "actor": actor,
+            "at": at.isoformat(timespec="microseconds"),
+            "instance": instance_id,
+            "element": element_id,
+            "task": task_guid,
+            "data": data,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        default=_default,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def record(
+    *,
+    session: Session,
+    type_: EventType,
+    actor: str,
+    instance_id: int | None = None,
+    definition_id: int | None = None,
+    chain: str | None = None,
+    element_id: str | None = None,
+    task_guid: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """Append one event to its chain (the instance's, or the given one). Caller holds the instance lock."""
+    chain = chain or f"instance:{instance_id}"
+    last = session.execute(
+        select(Event.seq, Event.hash).where(Event.chain == chain).order_by(Event.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    at = clock.now()
+    payload = to_jsonable(data or {})
+    event = Event(
+        chain=chain,
+        seq=seq,
+        type=str(type_),
+        instance_id=instance_id,
+        definition_id=definition_id,
+        element_id=element_id,
+        task_guid=task_guid,
+        actor=actor,
+        at=at,
+        data=payload,
+        prev_hash=prev,
+        hash=content_hash(
+            prev_hash=prev,
+            chain=chain,
+            seq=seq,
+            type_=str(type_),
+            actor=actor,
+            at=at,
+            instance_id=instance_id,
+            element_id=element_id,
+            task_guid=task_guid,
+            data=payload,
+        ),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def instance_history(*, session: Session, instance_id: int) -> list[Event]:
+    """The events of one instance, oldest first."""
+    return list(session.scalars(select(Event).where(Event.chain == f"instance:{instance_id}").order_by(Event.seq)))
+
+
+def verify_chain(*, session: Session, chain: str) -> int | None:
+    """The seq of the first event whose hash or link is broken, else None."""
+    prev, expected_seq = GENESIS, 1
+    for ev in session.scalars(select(Event).where(Event.chain == chain).order_by(Event.seq)):
+        recomputed = content_hash(
+            prev_hash=prev,
+            chain=ev.chain,
+            seq=ev.seq,
+            type_=ev.type,
+            actor=ev.actor,
+            at=ev.at,
+            instance_id=ev.instance_id,
+            element_id=ev.element_id,
+            task_guid=ev.task_guid,
+            data=ev.data,
+        )
+        if ev.seq != expected_seq or ev.prev_hash != prev or ev.hash != recomputed:
+            return ev.seq
+        prev, expected_seq = ev.hash, expected_seq + 1
+    return None

@@ -1,0 +1,157 @@
+"""The engine's tables: deployed definitions, instances, human tasks, jobs and the event history."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from domain import clock
+from domain.db import Base
+
+
+class InstanceStatus(enum.StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    ERROR = "error"
+    SUSPENDED = "suspended"
+    CANCELLED = "cancelled"
+
+
+class TaskStatus(enum.StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class JobStatus(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ProcessDefinition(Base):
+    """One deployed version of a process key; the parsed spec is stored once, here."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (
+        UniqueConstraint("key", "version", name="uq_process_definition_key_version"),
+        UniqueConstraint("key", "content_hash", name="uq_process_definition_key_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), index=True)
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(String(256), default="")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    bpmn_filename: Mapped[str] = mapped_column(String(256), default="")
+    dmn_files: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    forms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    spec_json: Mapped[str] = mapped_column(Text)
+    start_form: Mapped[str | None] = mapped_column(String(256), default=None)
+    lane_groups: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    deployed_by: Mapped[str] = mapped_column(String(64))
+    deployed_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class ProcessInstance(Base):
+    """A running or finished instance; `state` is the workflow JSON without its spec."""
+
+    __tablename__ = "process_instance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(128), index=True)
+    business_key: Mapped[str | None] = mapped_column(String(128), index=True, default=None)
+    status: Mapped[InstanceStatus] = mapped_column(String(16), default=InstanceStatus.RUNNING, index=True)
+    state: Mapped[str] = mapped_column(Text)
+    # JSON-safe snapshot of the current task data: context for inbox and task pages without loading the workflow.
+    variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    serializer_version: Mapped[str] = mapped_column(String(16))
+    started_by: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    lock_version: Mapped[int] = mapped_column(default=1)
+
+    # Optimistic check everywhere; PostgreSQL also takes a row lock (runtime.lock_instance).
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class HumanTask(Base):
+    """A user or manual task waiting for a person; mirrors a READY task of the workflow."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "task_guid", name="uq_human_task_instance_guid"),
+        Index("ix_human_task_status_group", "status", "candidate_group"),
+        Index("ix_human_task_status_assignee", "status", "assignee"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    task_guid: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(256))
+    lane: Mapped[str | None] = mapped_column(String(128), default=None)
+    candidate_group: Mapped[str | None] = mapped_column(String(64), default=None)
+    assignee: Mapped[str | None] = mapped_column(String(64), default=None)
+    status: Mapped[TaskStatus] = mapped_column(String(16), default=TaskStatus.OPEN)
+    form_file: Mapped[str | None] = mapped_column(String(256), default=None)
+    ui_form_file: Mapped[str | None] = mapped_column(String(256), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    due_at: Mapped[datetime | None] = mapped_column(default=None)
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)
+    completed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class Job(Base):
+    """Work off the request path; the row is the truth, the transport only carries its id."""
+
+    __tablename__ = "job"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key", name="uq_job_idempotency_key"),
+        Index("ix_job_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    task_guid: Mapped[str | None] = mapped_column(String(36), default=None)
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    status: Mapped[JobStatus] = mapped_column(String(16), default=JobStatus.PENDING)
+    due_at: Mapped[datetime] = mapped_column(default=clock.now)
+    attempts: Mapped[int] = mapped_column(default=0)
+    locked_by: Mapped[str | None] = mapped_column(String(128), default=None)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Event(Base):
+    """Append-only history; each row is hash-chained to the previous row of its chain."""
+
+    __tablename__ = "event"
+    __table_args__ = (UniqueConstraint("chain", "seq", name="uq_event_chain_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int]
+    type: Mapped[str] = mapped_column(String(48), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True, default=None)
+    definition_id: Mapped[int | None] = mapped_column(ForeignKey("process_definition.id"), default=None)
+    element_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    task_guid: Mapped[str | None] = mapped_column(String(36), default=None)
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,355 @@
+"""Running instances: start, claim, complete, advance to the next wait state.
+
+One call = one step in the caller's transaction: lock the instance, run the engine, write state, human
+tasks and events (and whatever synchronous service tasks changed in the domain). Nothing here commits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain import clock
+from domain.errors import Conflict, FlowdeskError, Forbidden, InvalidInput, NotFound
+from engine import deployment, history, store
+from engine.forms import decimalize, validate_form_data
+from engine.history import EventType, to_jsonable
+from engine.models import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus
+from engine.script_engine import StepContext
+from engine.spiff import Serializer
+
+
+class StepFailed(FlowdeskError):
+    """The engine could not reach the next wait state; the whole step is rolled back."""
+
+    code = "step_failed"
+
+
+class Actor:
+    """Who acts: a username and the groups that decide which tasks they may work."""
+
+    def __init__(self, username: str, groups: set[str] | frozenset[str] = frozenset(), admin: bool = False) -> None:
+        self.username = username
+        self.groups = set(groups)
+        self.admin = admin
+
+    def may_work(self, task: HumanTask) -> bool:
+        return self.admin or task.candidate_group is None or task.candidate_group in self.groups
+
+
+def lock_instance(*, session: Session, instance_id: int) -> ProcessInstance:
+    """The instance row, re-read and locked (FOR UPDATE on PostgreSQL; SQLite serializes writers)."""
+    stmt = select(ProcessInstance).where(ProcessInstance.id == instance_id).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update()
+    instance = session.scalar(stmt)
+    if instance is None:
+        raise NotFound(f"process instance {instance_id} not found", code="instance_not_found")
+    return instance
+
+
+def _unwrap(exc: Exception) -> Exception:
+    inner = getattr(exc, "exception", None)
+    return inner if isinstance(inner, Exception) else exc
+
+
+def _step_error(exc: Exception) -> FlowdeskError:
+    task = getattr(exc, "task", None)
+    where = ""
+    if task is not None and getattr(task.task_spec, "bpmn_id", None):
+        where = f"{task.task_spec.bpmn_name or task.task_spec.bpmn_id} ({task.task_spec.bpmn_id}): "
+    inner = _unwrap(exc)
+    if isinstance(inner, FlowdeskError):
+        return type(inner)(where + inner.message, code=inner.code, errors=inner.errors)
+    return StepFailed(where + str(inner).split("\n")[0])
+
+
+def _run_engine(ctx: StepContext, workflow: BpmnWorkflow) -> None:
+    def completed(task: Any) -> None:
+        spec = task.task_spec
+        if spec.bpmn_id and task.has_state(TaskState.COMPLETED):
+            history.record(
+                session=ctx.session,
+                type_=EventType.ELEMENT_COMPLETED,
+                actor=ctx.actor,
+                instance_id=ctx.instance_id,
+                element_id=spec.bpmn_id,
+                task_guid=str(task.id),
+                data={"name": spec.bpmn_name or spec.bpmn_id, "type": spec.__class__.__name__},
+            )
+
+    try:
+        workflow.do_engine_steps(did_complete_task=completed)
+    except SpiffWorkflowException as exc:
+        raise _step_error(exc) from exc
+    except FlowdeskError:
+        raise
+    except Exception as exc:  # a bug in a script or service: report it, roll back the step
+        raise _step_error(exc) from exc
+
+
+def _task_properties(task: Any) -> dict[str, str]:
+    return dict(getattr(task.task_spec, "extensions", {}).get("properties", {}) or {})
+
+
+def _sync_human_tasks(ctx: StepContext, definition: ProcessDefinition, workflow: BpmnWorkflow) -> None:
+    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+    open_rows = ctx.session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == ctx.instance_id, HumanTask.status == TaskStatus.OPEN)
+    ).all()
+    for row in open_rows:
+        if row.task_guid not in ready:
+            row.status = TaskStatus.CANCELLED
+            history.record(
+                session=ctx.session,
+                type_=EventType.TASK_CANCELLED,
+                actor=ctx.actor,
+                instance_id=ctx.instance_id,
+                element_id=row.element_id,
+                task_guid=row.task_guid,
+            )
+    known = {row.task_guid for row in open_rows}
+    for guid, task in ready.items():
+        if guid in known:
+            continue
+        spec, props = task.task_spec, _task_properties(task)
+        lane = getattr(spec, "lane", None)
+        row = HumanTask(
+            instance_id=ctx.instance_id,
+            task_guid=guid,
+            element_id=spec.bpmn_id,
+            name=spec.bpmn_name or spec.bpmn_id,
+            lane=lane,
+            candidate_group=definition.lane_groups.get(lane) if lane else None,
+            form_file=props.get("formJsonSchemaFilename"),
+            ui_form_file=props.get("formUiSchemaFilename"),
+            created_at=clock.now(),
+        )
+        ctx.session.add(row)
+        ctx.session.flush()
+        history.record(
+            session=ctx.session,
+            type_=EventType.TASK_READY,
+            actor=ctx.actor,
+            instance_id=ctx.instance_id,
+            element_id=row.element_id,
+            task_guid=guid,
+            data={"name": row.name, "candidate_group": row.candidate_group, "human_task_id": row.id},
+        )
+
+
+def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The data a person sees now: the open task's, else the last completed task's."""
+    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+    if ready:
+        return dict(ready[0].data)
+    if workflow.last_task is not None:
+        return dict(workflow.last_task.data)
+    return dict(workflow.data)
+
+
+def _finish_step(ctx: StepContext, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    definition = ctx.session.get(ProcessDefinition, instance.definition_id)
+    assert definition is not None
+    _sync_human_tasks(ctx, definition, workflow)
+    instance.state = store.dump(workflow)
+    instance.serializer_version = Serializer.VERSION
+    instance.variables = to_jsonable(current_data(workflow))
+    instance.updated_at = clock.now()
+    if workflow.completed and instance.status == InstanceStatus.RUNNING:
+        instance.status = InstanceStatus.COMPLETED
+        instance.ended_at = clock.now()
+        history.record(
+            session=ctx.session, type_=EventType.INSTANCE_COMPLETED, actor=ctx.actor, instance_id=instance.id
+        )
+    ctx.session.flush()
+
+
+def start_instance(
+    *,
+    session: Session,
+    process_key: str,
+    actor: Actor,
+    business_key: str | None = None,
+    variables: dict[str, Any] | None = None,
+) -> ProcessInstance:
+    """Start the newest version of process_key and run it to its first wait state."""
+    definition = deployment.latest(session=session, key=process_key)
+    if definition is None:
+        raise NotFound(f"no deployed process {process_key!r}", code="process_not_found")
+    schema = definition.forms.get(definition.start_form) if definition.start_form else None
+    data = decimalize(variables or {})
+    if schema is not None:
+        data = validate_form_data(schema, data)
+    elif not isinstance(data, dict):
+        raise InvalidInput("variables must be an object", code="invalid_variables")
+    if business_key and session.scalar(
+        select(ProcessInstance.id).where(
+            ProcessInstance.process_key == process_key,
+            ProcessInstance.business_key == business_key,
+            ProcessInstance.status.in_([InstanceStatus.RUNNING, InstanceStatus.SUSPENDED]),
+        )
+    ):
+        raise Conflict(
+            f"an instance of {process_key} with business key {business_key!r} is already running",
+            code="duplicate_business_key",
+        )
+    instance = ProcessInstance(
+        definition_id=definition.id,
+        process_key=process_key,
+        business_key=business_key,
+        state="{}",
+        serializer_version=Serializer.VERSION,
+        started_by=actor.username,
+        started_at=clock.now(),
+    )
+    session.add(instance)
+    session.flush()
+    if not instance.business_key:
+        instance.business_key = f"{process_key.upper().replace('_', '-')}-{instance.id:06d}"
+    ctx = StepContext(session=session, instance_id=instance.id, actor=actor.username)
+    workflow = store.new_workflow(definition, ctx)
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(data, business_key=instance.business_key)
+    history.record(
+        session=session,
+        type_=EventType.INSTANCE_STARTED,
+        actor=actor.username,
+        instance_id=instance.id,
+        data={
+            "process_key": process_key,
+            "version": definition.version,
+            "business_key": instance.business_key,
+            "variables": data,
+        },
+    )
+    _run_engine(ctx, workflow)
+    _finish_step(ctx, instance, workflow)
+    return instance
+
+
+def _locked_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance]:
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} not found", code="task_not_found")
+    instance = lock_instance(session=session, instance_id=task.instance_id)
+    session.refresh(task)  # re-read after the lock: another step may have completed it meanwhile
+    return task, instance
+
+
+def _require_open(task: HumanTask) -> None:
+    if task.status != TaskStatus.OPEN:
+        raise Conflict(f"task {task.id} is no longer open ({task.status})", code="task_not_open")
+
+
+def _require_may_work(task: HumanTask, actor: Actor) -> None:
+    if not actor.may_work(task):
+        raise Forbidden(f"task {task.id} belongs to the group {task.candidate_group!r}", code="not_in_group")
+
+
+def claim_task(*, session: Session, task_id: int, actor: Actor) -> HumanTask:
+    """Assign an open task to the actor (claiming one's own task again is a no-op)."""
+    task, _ = _locked_task(session, task_id)
+    _require_open(task)
+    _require_may_work(task, actor)
+    if task.assignee == actor.username:
+        return task
+    if task.assignee is not None:
+        raise Conflict(f"task {task.id} is claimed by {task.assignee}", code="claimed_by_other")
+    task.assignee, task.claimed_at = actor.username, clock.now()
+    history.record(
+        session=session,
+        type_=EventType.TASK_CLAIMED,
+        actor=actor.username,
+        instance_id=task.instance_id,
+        element_id=task.element_id,
+        task_guid=task.task_guid,
+    )
+    return task
+
+
+def unclaim_task(*, session: Session, task_id: int, actor: Actor) -> HumanTask:
+    """Give a claimed task back to its group (the assignee or an admin)."""
+    task, _ = _locked_task(session, task_id)
+    _require_open(task)
+    if task.assignee is None:
+        return task
+    if task.assignee != actor.username and not actor.admin:
+        raise Conflict(f"task {task.id} is claimed by {task.assignee}", code="claimed_by_other")
+    previous, task.assignee, task.claimed_at = task.assignee, None, None
+    history.record(
+        session=session,
+        type_=EventType.TASK_UNCLAIMED,
+        actor=actor.username,
+        instance_id=task.instance_id,
+        element_id=task.element_id,
+        task_guid=task.task_guid,
+        data={"previous_assignee": previous},
+    )
+    return task
+
+
+def form_schema(session: Session, task: HumanTask) -> dict[str, Any] | None:
+    """The JSON Schema of a task's form, from its definition version."""
+    if not task.form_file:
+        return None
+    instance = session.get(ProcessInstance, task.instance_id)
+    assert instance is not None
+    definition = session.get(ProcessDefinition, instance.definition_id)
+    assert definition is not None
+    return definition.forms.get(task.form_file)
+
+
+def complete_task(*, session: Session, task_id: int, actor: Actor, data: dict[str, Any]) -> HumanTask:
+    """Complete an open task with validated form data and run to the next wait state. Exactly once."""
+    task, instance = _locked_task(session, task_id)
+    _require_open(task)
+    _require_may_work(task, actor)
+    if task.assignee not in (None, actor.username):
+        raise Conflict(f"task {task.id} is claimed by {task.assignee}", code="claimed_by_other")
+    if instance.status != InstanceStatus.RUNNING:
+        raise Conflict(f"instance {instance.id} is {instance.status}", code="instance_not_running")
+    clean = validate_form_data(form_schema(session, task), decimalize(data))
+    ctx = StepContext(session=session, instance_id=instance.id, actor=actor.username)
+    workflow = store.load(session, instance, ctx)
+    spiff_task = workflow.get_task_from_id(UUID(task.task_guid))
+    if spiff_task is None or not spiff_task.has_state(TaskState.READY):
+        raise Conflict(f"task {task.id} is not ready in the workflow", code="task_not_open")
+    spiff_task.data.update(clean)
+    task.status, task.completed_at, task.completed_by = TaskStatus.COMPLETED, clock.now(), actor.username
+    task.assignee = task.assignee or actor.username
+    history.record(
+        session=session,
+        type_=EventType.TASK_COMPLETED,
+        actor=actor.username,
+        instance_id=instance.id,
+        element_id=task.element_id,
+        task_guid=task.task_guid,
+        data={"name": task.name, "form_data": clean},
+    )
+    try:
+        spiff_task.run()
+    except SpiffWorkflowException as exc:
+        raise _step_error(exc) from exc
+    _run_engine(ctx, workflow)
+    _finish_step(ctx, instance, workflow)
+    return task
+
+
+def next_task_for(*, session: Session, instance_id: int, actor: Actor) -> HumanTask | None:
+    """The actor's next open task in an instance (assigned to them, or claimable by their groups)."""
+    rows = session.scalars(
+        select(HumanTask)
+        .where(HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.OPEN)
+        .order_by(HumanTask.created_at, HumanTask.id)
+    ).all()
+    for row in rows:
+        if row.assignee == actor.username or (row.assignee is None and actor.may_work(row)):
+            return row
+    return None

@@ -1,0 +1,63 @@
+"""The service-task registry: operator name (module.verb_noun) -> typed domain function.
+
+Domain modules declare their operators as data (domain/<module>/operators.py); the engine only collects them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from domain.errors import InvalidInput, NotFound
+from domain.operators import Operator
+
+DOMAIN_MODULES = ("crm", "inventory", "sales", "finance")
+
+
+@lru_cache
+def registry() -> dict[str, Operator]:
+    """Every operator of every domain module, by name."""
+    found: dict[str, Operator] = {}
+    for module in DOMAIN_MODULES:
+        for op in importlib.import_module(f"domain.{module}.operators").OPERATORS:
+            if op.name in found:
+                raise RuntimeError(f"operator {op.name} declared twice")
+            found[op.name] = op
+    return found
+
+
+def get_operator(name: str) -> Operator:
+    """The operator called name, else NotFound."""
+    try:
+        return registry()[name]
+    except KeyError:
+        raise NotFound(f"unknown service operator {name!r}", code="unknown_operator") from None
+
+
+def describe() -> list[dict[str, Any]]:
+    """The operators with their parameter JSON Schemas (the modeler's dropdown)."""
+    return [
+        {"name": op.name, "description": op.description, "parameters": op.params.model_json_schema()}
+        for op in sorted(registry().values(), key=lambda o: o.name)
+    ]
+
+
+def parameter_names(name: str) -> tuple[set[str], set[str]]:
+    """(all, required) parameter names of an operator."""
+    fields = get_operator(name).params.model_fields
+    return set(fields), {k for k, f in fields.items() if f.is_required()}
+
+
+def call(*, session: Session, name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Validate params against the operator's schema and run it inside the caller's transaction."""
+    op = get_operator(name)
+    try:
+        validated = op.params.model_validate(params)
+    except ValidationError as exc:
+        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        raise InvalidInput(f"bad parameters for {name}", code="bad_operator_params", errors=errors) from exc
+    return op.func(session=session, **dict(validated))

@@ -1,0 +1,105 @@
+"""The `flowdesk` command: database, deployment, users, web server, worker, demo data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from domain.settings import get_settings
+
+app = typer.Typer(help="Flowdesk: executable BPMN for lead-to-cash, procurement and after-sales.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="Built-in users and groups.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Migrate the database to the newest schema."""
+    from flowdesk.migrate import upgrade_database
+
+    upgrade_database(get_settings().database_url, revision)
+    typer.echo(f"database at {revision}: {get_settings().database_url}")
+
+
+@app.command()
+def deploy(files: list[Path], actor: str = typer.Option("admin", help="recorded as the deployer")) -> None:
+    """Deploy BPMN, DMN and form files (one bundle); prints each process key and version."""
+    from domain.db import transaction
+    from domain.errors import FlowdeskError
+    from engine.bundle import BundleFile
+    from engine.deployment import deploy as deploy_bundle
+
+    try:
+        with transaction() as session:
+            results = deploy_bundle(session=session, files=[BundleFile.from_path(f) for f in files], actor=actor)
+            for r in results:
+                state = "deployed" if r.created else "unchanged"
+                typer.echo(f"{r.definition.key} v{r.definition.version} {state}")
+    except FlowdeskError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        for e in exc.errors:
+            where = ":".join(str(x) for x in (e.get("file"), e.get("line")) if x)
+            typer.echo(f"  {where} {e.get('element_id') or ''} {e.get('message')}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    group: list[str] = typer.Option([], "--group", "-g", help="repeat for several groups"),
+    password: str = typer.Option(..., prompt=True, hide_input=True),
+    locale: str | None = typer.Option(None, help="en or zh_Hans_CN"),
+) -> None:
+    """Create a user in the given groups."""
+    from domain.db import transaction
+    from domain.errors import FlowdeskError
+    from domain.identity.service import create_user
+
+    try:
+        with transaction() as session:
+            create_user(session=session, username=name, password=password, groups=group, locale=locale)
+    except FlowdeskError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"user {name} created in {', '.join(group) or 'no group'}")
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, embedded_worker: bool = True) -> None:
+    """Run the web server (and, unless a broker is configured, the in-process job worker)."""
+    import uvicorn
+
+    from web.app import create_app
+
+    if embedded_worker and not get_settings().broker_url:
+        from tasks.embedded import start_embedded_worker
+
+        start_embedded_worker()
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(concurrency: int = 2, loglevel: str = "info") -> None:
+    """Run a Celery worker (needs FLOWDESK_BROKER_URL, e.g. redis://127.0.0.1:6379/0)."""
+    from tasks.celery_app import celery_app
+
+    if not get_settings().broker_url:
+        typer.echo("error: set FLOWDESK_BROKER_URL to run a Celery worker", err=True)
+        raise typer.Exit(1)
+    celery_app.worker_main(["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}"])
+
+
+@app.command()
+def demo(instances: int = typer.Option(6, help="lead-to-cash instances to leave in flight")) -> None:
+    """Demo users (password 'demo'), customers, items, stock, deployed processes and instances in flight."""
+    from flowdesk.demo import load_demo
+
+    for line in load_demo(instances=instances):
+        typer.echo(line)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,32 @@
+"""Alembic, driven from code: `flowdesk db upgrade` and the test fixtures use the same path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade_database(database_url: str, revision: str = "head") -> None:
+    """Bring the database at database_url to revision (default: the newest)."""
+    if not any((MIGRATIONS_DIR / "versions").glob("*.py")):
+        # Bootstrap while the first revision is being written; removed once it lands.
+        from domain.db import Base, make_engine
+        from domain.models_index import load_all_models
+
+        load_all_models()
+        engine = make_engine(database_url)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        return
+    command.upgrade(alembic_config(database_url), revision)

@@ -1,0 +1,82 @@
+"""Shared fixtures: a real, migrated database per test run; each test in a rolled-back transaction.
+
+FLOWDESK_TEST_DATABASE_URL picks the database (default: a fresh SQLite file). For PostgreSQL the
+fixture creates a throw-away database named after the run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.db import make_engine
+
+
+def _pg_admin_url(url: str) -> str:
+    base, _, _db = url.rpartition("/")
+    return base + "/postgres"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("FLOWDESK_TEST_DATABASE_URL")
+    if not url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'flowdesk-test.db'}"
+        return
+    if url.startswith("postgresql"):
+        name = f"flowdesk_test_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(_pg_admin_url(url), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield url.rpartition("/")[0] + "/" + name
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+        return
+    yield url
+
+
+@pytest.fixture(scope="session")
+def db_engine(database_url: str) -> Iterator[Engine]:
+    """An engine on a migrated database; also installed as the process-wide engine."""
+    from flowdesk.migrate import upgrade_database
+
+    upgrade_database(database_url)
+    engine = make_engine(database_url)
+    os.environ["FLOWDESK_DATABASE_URL"] = database_url
+    from domain import db
+    from domain.settings import get_settings
+
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    db.get_sessionmaker.cache_clear()
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(db_engine: Engine) -> Iterator[Session]:
+    """A session whose work is rolled back after the test (services flush, never commit)."""
+    conn = db_engine.connect()
+    outer = conn.begin()
+    sess = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield sess
+    finally:
+        sess.close()
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def committing_sessionmaker(db_engine: Engine) -> sessionmaker[Session]:
+    """For tests of real transactions and concurrency: their data is committed (use unique keys)."""
+    return sessionmaker(bind=db_engine, expire_on_commit=False)

@@ -1,0 +1,1 @@
+"""Domain tests: services against a real, migrated database."""

@@ -1,0 +1,60 @@
+"""Process instances: start, read, history."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from domain.errors import NotFound
+from engine import history, runtime
+from engine.models import HumanTask, ProcessDefinition, ProcessInstance, TaskStatus
+from web.api.v1.schemas import EventOut, HistoryOut, InstanceOut, StartIn, TaskOut
+from web.deps import ApiUser, SessionDep, actor_of
+
+router = APIRouter(prefix="/process-instances", tags=["process instances"])
+
+
+def instance_out(session: SessionDep, instance: ProcessInstance) -> InstanceOut:
+    """The API view of an instance with its open tasks."""
+    definition = session.get(ProcessDefinition, instance.definition_id)
+    assert definition is not None
+    open_tasks = session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN)
+        .order_by(HumanTask.id)
+    )
+    return InstanceOut(
+        id=instance.id, process_key=instance.process_key, version=definition.version, definition_id=definition.id,
+        business_key=instance.business_key, status=str(instance.status), started_by=instance.started_by,
+        started_at=instance.started_at, ended_at=instance.ended_at,
+        open_tasks=[TaskOut.of(t, instance) for t in open_tasks], variables=instance.variables or {},
+    )
+
+
+def _get(session: SessionDep, instance_id: int) -> ProcessInstance:
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(f"process instance {instance_id} not found", code="instance_not_found")
+    return instance
+
+
+@router.post("", response_model=InstanceOut, status_code=201)
+def start_instance(body: StartIn, session: SessionDep, user: ApiUser) -> InstanceOut:
+    """Start the newest version of a process; variables are checked against its start form."""
+    instance = runtime.start_instance(session=session, process_key=body.process_key, actor=actor_of(user),
+                                      business_key=body.business_key, variables=body.variables)
+    session.commit()
+    return instance_out(session, instance)
+
+
+@router.get("/{instance_id}", response_model=InstanceOut)
+def get_instance(instance_id: int, session: SessionDep, user: ApiUser) -> InstanceOut:
+    """Status, version, open tasks and current variables."""
+    return instance_out(session, _get(session, instance_id))
+
+
+@router.get("/{instance_id}/history", response_model=HistoryOut)
+def get_history(instance_id: int, session: SessionDep, user: ApiUser) -> HistoryOut:
+    """Every event of the instance, oldest first."""
+    _get(session, instance_id)
+    events = history.instance_history(session=session, instance_id=instance_id)
+    return HistoryOut(instance_id=instance_id, events=[EventOut.of(e) for e in events])

@@ -1,0 +1,7 @@
+"""HTML pages (the pages package fills this router)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
