@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -59,8 +58,8 @@ def _unwrap(exc: Exception) -> Exception:
     return inner if isinstance(inner, Exception) else exc
 
 
-def _step_error(exc: Exception) -> FlowdeskError:
-    task = getattr(exc, "task", None)
+def _step_error(exc: Exception, running: Any = None) -> FlowdeskError:
+    task = getattr(exc, "task", None) or running
     where = ""
     if task is not None and getattr(task.task_spec, "bpmn_id", None):
         where = f"{task.task_spec.bpmn_name or task.task_spec.bpmn_id} ({task.task_spec.bpmn_id}): "
@@ -71,6 +70,11 @@ def _step_error(exc: Exception) -> FlowdeskError:
 
 
 def _run_engine(ctx: StepContext, workflow: BpmnWorkflow) -> None:
+    running: list[Any] = [None]
+
+    def starting(task: Any) -> None:
+        running[0] = task
+
     def completed(task: Any) -> None:
         spec = task.task_spec
         if spec.bpmn_id and task.has_state(TaskState.COMPLETED):
@@ -85,13 +89,9 @@ def _run_engine(ctx: StepContext, workflow: BpmnWorkflow) -> None:
             )
 
     try:
-        workflow.do_engine_steps(did_complete_task=completed)
-    except SpiffWorkflowException as exc:
-        raise _step_error(exc) from exc
-    except FlowdeskError:
-        raise
-    except Exception as exc:  # a bug in a script or service: report it, roll back the step
-        raise _step_error(exc) from exc
+        workflow.do_engine_steps(will_complete_task=starting, did_complete_task=completed)
+    except Exception as exc:  # domain errors, script errors, bugs: pin to the element, roll back the step
+        raise _step_error(exc, running[0]) from exc
 
 
 def _task_properties(task: Any) -> dict[str, str]:
@@ -335,8 +335,8 @@ def complete_task(*, session: Session, task_id: int, actor: Actor, data: dict[st
     )
     try:
         spiff_task.run()
-    except SpiffWorkflowException as exc:
-        raise _step_error(exc) from exc
+    except Exception as exc:  # e.g. a post-script: pin to the element, roll back the step
+        raise _step_error(exc, spiff_task) from exc
     _run_engine(ctx, workflow)
     _finish_step(ctx, instance, workflow)
     return task

@@ -6,14 +6,14 @@ SpiffWorkflow does not serialize the script engine: runtime attaches a fresh one
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from sqlalchemy.orm import Session
 
-from engine import services
-from engine.history import to_jsonable
+from engine import history, services
+from engine.history import EventType, to_jsonable
 from engine.sandbox import SandboxEnvironment
 
 
@@ -24,7 +24,6 @@ class StepContext:
     session: Session
     instance_id: int
     actor: str
-    service_calls: list[dict[str, Any]] = field(default_factory=list)
 
 
 class FlowdeskScriptEngine(PythonScriptEngine):
@@ -37,15 +36,12 @@ class FlowdeskScriptEngine(PythonScriptEngine):
         if self.context is None:
             raise RuntimeError("service task run without a step context")
         params = {name: p["value"] for name, p in operation_params.items()}
-        result = services.call(session=self.context.session, name=operation_name, params=params)
-        self.context.service_calls.append(
-            {
-                "element_id": task.task_spec.bpmn_id,
-                "task_guid": str(task.id),
-                "operator": operation_name,
-                "params": to_jsonable(params),
-                "result": to_jsonable(result),
-            }
+        ctx = self.context
+        result = services.call(session=ctx.session, name=operation_name, params=params)
+        history.record(
+            session=ctx.session, type_=EventType.SERVICE_CALLED, actor=ctx.actor, instance_id=ctx.instance_id,
+            element_id=task.task_spec.bpmn_id, task_guid=str(task.id),
+            data={"operator": operation_name, "params": params, "result": result},
         )
         return result
 
