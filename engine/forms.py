@@ -85,12 +85,11 @@ def validate_form_data(schema: dict[str, Any] | None, data: dict[str, Any]) -> d
         raise InvalidInput("form data must be an object", code="invalid_form_data")
     if schema is None:
         if data:
-            errors = [{"field": k, "message": "Unknown field."} for k in data]
-            raise InvalidInput("this task takes no data", code="invalid_form_data", errors=errors)
+            unknown = [{"field": k, "message": "Unknown field."} for k in data]
+            raise InvalidInput("this task takes no data", code="invalid_form_data", errors=unknown)
         return data
     data = with_defaults(schema, data)
     validator = _validator(json.dumps(schema, sort_keys=True))
-    # jsonschema treats Decimal as a number; booleans are not numbers (jsonschema agrees).
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         raise InvalidInput(

@@ -10,12 +10,14 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.event import listens_for
 from sqlalchemy.orm import Session
 
 from domain import clock
 from engine.models import Event
 
 GENESIS = "0" * 64
+_HEADS = "flowdesk_event_chain_heads"
 
 
 class EventType(enum.StrEnum):
@@ -100,10 +102,13 @@ def record(
 ) -> Event:
     """Append one event to its chain (the instance's, or the given one). Caller holds the instance lock."""
     chain = chain or f"instance:{instance_id}"
-    last = session.execute(
-        select(Event.seq, Event.hash).where(Event.chain == chain).order_by(Event.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    heads: dict[str, tuple[int, str]] = session.info.setdefault(_HEADS, {})
+    if chain not in heads:
+        last = session.execute(
+            select(Event.seq, Event.hash).where(Event.chain == chain).order_by(Event.seq.desc()).limit(1)
+        ).first()
+        heads[chain] = (last[0], last[1]) if last else (0, GENESIS)
+    seq, prev = heads[chain][0] + 1, heads[chain][1]
     at = clock.now()
     payload = to_jsonable(data or {})
     event = Event(
@@ -131,9 +136,16 @@ def record(
             data=payload,
         ),
     )
-    session.add(event)
-    session.flush()
+    session.add(event)  # inserted with the step's other rows at flush time
+    heads[chain] = (seq, event.hash)
     return event
+
+
+@listens_for(Session, "after_commit")
+@listens_for(Session, "after_soft_rollback")
+def _forget_heads(session: Session, *_: object) -> None:
+    # The cached chain heads are only valid inside the transaction (and the instance lock) that read them.
+    session.info.pop(_HEADS, None)
 
 
 def instance_history(*, session: Session, instance_id: int) -> list[Event]:

@@ -19,9 +19,9 @@ from domain.errors import Conflict, FlowdeskError, Forbidden, InvalidInput, NotF
 from engine import deployment, history, store
 from engine.forms import decimalize, validate_form_data
 from engine.history import EventType, to_jsonable
-from engine.models import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus
+from engine.models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus
 from engine.script_engine import StepContext
-from engine.spiff import Serializer
+from engine.spiff import FlowdeskServiceTask, Serializer
 
 
 class StepFailed(FlowdeskError):
@@ -98,7 +98,7 @@ def _task_properties(task: Any) -> dict[str, str]:
     return dict(getattr(task.task_spec, "extensions", {}).get("properties", {}) or {})
 
 
-def _sync_human_tasks(ctx: StepContext, definition: ProcessDefinition, workflow: BpmnWorkflow) -> None:
+def _sync_human_tasks(ctx: StepContext, definition: store.DefinitionInfo, workflow: BpmnWorkflow) -> None:
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
     open_rows = ctx.session.scalars(
         select(HumanTask).where(HumanTask.instance_id == ctx.instance_id, HumanTask.status == TaskStatus.OPEN)
@@ -154,10 +154,23 @@ def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     return dict(workflow.data)
 
 
+def _enqueue_async_services(ctx: StepContext, workflow: BpmnWorkflow) -> None:
+    from engine import jobs
+
+    for task in workflow.get_tasks(state=TaskState.STARTED):
+        if isinstance(task.task_spec, FlowdeskServiceTask) and task.task_spec.is_async:
+            job = jobs.enqueue(session=ctx.session, kind="service", key=f"service:{ctx.instance_id}:{task.id}",
+                               instance_id=ctx.instance_id, task_guid=str(task.id))
+            if job.attempts == 0 and job.status == "pending":
+                history.record(session=ctx.session, type_=EventType.JOB_SCHEDULED, actor=ctx.actor,
+                               instance_id=ctx.instance_id, element_id=task.task_spec.bpmn_id,
+                               task_guid=str(task.id), data={"kind": "service", "job_id": job.id,
+                                                             "operator": task.task_spec.operation_name})
+
+
 def _finish_step(ctx: StepContext, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
-    definition = ctx.session.get(ProcessDefinition, instance.definition_id)
-    assert definition is not None
-    _sync_human_tasks(ctx, definition, workflow)
+    _sync_human_tasks(ctx, store.definition_info(ctx.session, instance.definition_id), workflow)
+    _enqueue_async_services(ctx, workflow)
     instance.state = store.dump(workflow)
     instance.serializer_version = Serializer.VERSION
     instance.variables = to_jsonable(current_data(workflow))
@@ -169,6 +182,18 @@ def _finish_step(ctx: StepContext, instance: ProcessInstance, workflow: BpmnWork
             session=ctx.session, type_=EventType.INSTANCE_COMPLETED, actor=ctx.actor, instance_id=instance.id
         )
     ctx.session.flush()
+
+
+def load_for_step(session: Session, instance: ProcessInstance, *, actor: str) -> tuple[StepContext, BpmnWorkflow]:
+    """The context and workflow for one step on a locked instance."""
+    ctx = StepContext(session=session, instance_id=instance.id, actor=actor)
+    return ctx, store.load(session, instance, ctx)
+
+
+def advance(ctx: StepContext, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    """Run to the next wait state and persist state, human tasks, jobs and events."""
+    _run_engine(ctx, workflow)
+    _finish_step(ctx, instance, workflow)
 
 
 def start_instance(
@@ -214,7 +239,7 @@ def start_instance(
     if not instance.business_key:
         instance.business_key = f"{process_key.upper().replace('_', '-')}-{instance.id:06d}"
     ctx = StepContext(session=session, instance_id=instance.id, actor=actor.username)
-    workflow = store.new_workflow(definition, ctx)
+    workflow = store.new_workflow(store.definition_info(session, definition.id), ctx)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data, business_key=instance.business_key)
     history.record(
@@ -301,9 +326,7 @@ def form_schema(session: Session, task: HumanTask) -> dict[str, Any] | None:
         return None
     instance = session.get(ProcessInstance, task.instance_id)
     assert instance is not None
-    definition = session.get(ProcessDefinition, instance.definition_id)
-    assert definition is not None
-    return definition.forms.get(task.form_file)
+    return store.definition_info(session, instance.definition_id).forms.get(task.form_file)
 
 
 def complete_task(*, session: Session, task_id: int, actor: Actor, data: dict[str, Any]) -> HumanTask:

@@ -27,7 +27,15 @@ from SpiffWorkflow.bpmn.parser.util import full_tag  # isort: skip
 class FlowdeskServiceTask(ServiceTask):
     """A service task whose result keeps Decimals and dates (the library round-trips it through plain JSON)."""
 
-    def _execute(self, task: Any) -> bool:
+    @property
+    def is_async(self) -> bool:
+        """Run as a job off the request path (diagram property async=true)."""
+        props = (getattr(self, "extensions", None) or {}).get("properties", {}) or {}
+        return str(props.get("async", "")).lower() in ("true", "1", "yes")
+
+    def _execute(self, task: Any) -> bool | None:
+        if self.is_async:
+            return None  # the task stays STARTED; a job calls the operator and completes it
         engine = task.workflow.script_engine
         task.data[self.result_variable] = engine.call_operator(
             task, operation_name=self.operation_name, operation_params=self.evaluate_params(task)

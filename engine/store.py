@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -12,38 +13,53 @@ from engine.models import ProcessDefinition, ProcessInstance
 from engine.script_engine import FlowdeskScriptEngine, StepContext
 from engine.spiff import SERIALIZER
 
-_specs: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+@dataclass(frozen=True)
+class DefinitionInfo:
+    """What every step needs of a deployed version, parsed once. Definitions are immutable: never stale."""
+
+    id: int
+    key: str
+    version: int
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    lane_groups: dict[str, str]
+    forms: dict[str, Any]
+
+
+_infos: dict[int, DefinitionInfo] = {}
 _lock = threading.Lock()
 
 
-def spec_for(definition: ProcessDefinition) -> tuple[Any, dict[str, Any]]:
-    """The parsed spec of a deployed version; definitions are immutable, so the cache never goes stale."""
-    cached = _specs.get(definition.id)
-    if cached is None:
-        cached = SERIALIZER.spec_from_json(definition.spec_json)
+def definition_info(session: Session, definition_id: int) -> DefinitionInfo:
+    """The cached, parsed definition (one query on the first use in this process)."""
+    info = _infos.get(definition_id)
+    if info is None:
+        d = session.get(ProcessDefinition, definition_id)
+        if d is None:
+            raise LookupError(f"process definition {definition_id} missing")
+        spec, subprocess_specs = SERIALIZER.spec_from_json(d.spec_json)
+        info = DefinitionInfo(d.id, d.key, d.version, spec, subprocess_specs, dict(d.lane_groups), dict(d.forms))
         with _lock:
-            _specs[definition.id] = cached
-    return cached
+            _infos[definition_id] = info
+    return info
 
 
 def clear_cache() -> None:
     """Forget cached specs (tests that recreate the database)."""
     with _lock:
-        _specs.clear()
+        _infos.clear()
 
 
-def new_workflow(definition: ProcessDefinition, context: StepContext | None) -> BpmnWorkflow:
-    """A fresh workflow of definition with our script engine attached."""
-    spec, subprocess_specs = spec_for(definition)
-    return BpmnWorkflow(spec, subprocess_specs, script_engine=FlowdeskScriptEngine(context))
+def new_workflow(info: DefinitionInfo, context: StepContext | None) -> BpmnWorkflow:
+    """A fresh workflow of a definition with our script engine attached."""
+    return BpmnWorkflow(info.spec, info.subprocess_specs, script_engine=FlowdeskScriptEngine(context))
 
 
 def load(session: Session, instance: ProcessInstance, context: StepContext | None) -> BpmnWorkflow:
     """The instance's workflow; our sandboxed script engine is re-attached (it is not serialized)."""
-    definition = session.get(ProcessDefinition, instance.definition_id)
-    assert definition is not None
-    spec, subprocess_specs = spec_for(definition)
-    workflow = SERIALIZER.state_from_json(instance.state, spec, subprocess_specs)
+    info = definition_info(session, instance.definition_id)
+    workflow = SERIALIZER.state_from_json(instance.state, info.spec, info.subprocess_specs)
     workflow.script_engine = FlowdeskScriptEngine(context)
     return workflow
 

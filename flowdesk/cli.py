@@ -74,7 +74,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, embedded_worker: bool = Tru
 
     from web.app import create_app
 
-    if embedded_worker and not get_settings().broker_url:
+    if get_settings().broker_url:
+        from tasks.celery_app import install_dispatcher
+
+        install_dispatcher()
+    elif embedded_worker:
         from tasks.embedded import start_embedded_worker
 
         start_embedded_worker()
@@ -90,6 +94,17 @@ def worker(concurrency: int = 2, loglevel: str = "info") -> None:
         typer.echo("error: set FLOWDESK_BROKER_URL to run a Celery worker", err=True)
         raise typer.Exit(1)
     celery_app.worker_main(["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}"])
+
+
+@app.command()
+def beat(loglevel: str = "info") -> None:
+    """Run the Celery beat scheduler (the periodic sweep of due and orphaned jobs)."""
+    from tasks.celery_app import celery_app
+
+    if not get_settings().broker_url:
+        typer.echo("error: set FLOWDESK_BROKER_URL to run beat", err=True)
+        raise typer.Exit(1)
+    celery_app.start(["beat", f"--loglevel={loglevel}", "--schedule=/tmp/flowdesk-beat-schedule"])
 
 
 @app.command()

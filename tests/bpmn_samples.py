@@ -75,3 +75,29 @@ def bundle(bpmn: str, *, name: str = "simple.bpmn", form: dict | None = None) ->
         BundleFile(name, bpmn.encode()),
         BundleFile("review.schema.json", json.dumps(form or FORM).encode()),
     ]
+
+
+def async_service_process(*, key: str) -> str:
+    """start -> async service task crm.get_customer -> user task "Follow up" (lane Sales) -> end."""
+    return (
+        HEADER
+        + f'<bpmn:process id="{key}" name="Async {key}" isExecutable="true">\n'
+        '<bpmn:laneSet id="LaneSet_1"><bpmn:lane id="Lane_Sales" name="Sales">'
+        "<bpmn:flowNodeRef>StartEvent_1</bpmn:flowNodeRef><bpmn:flowNodeRef>Activity_Load</bpmn:flowNodeRef>"
+        "<bpmn:flowNodeRef>Activity_FollowUp</bpmn:flowNodeRef><bpmn:flowNodeRef>EndEvent_1</bpmn:flowNodeRef>"
+        "</bpmn:lane></bpmn:laneSet>\n"
+        '<bpmn:startEvent id="StartEvent_1"><bpmn:outgoing>Flow_1</bpmn:outgoing></bpmn:startEvent>\n'
+        '<bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Activity_Load"/>\n'
+        '<bpmn:serviceTask id="Activity_Load" name="Load customer"><bpmn:extensionElements>'
+        '<spiffworkflow:properties><spiffworkflow:property name="async" value="true"/></spiffworkflow:properties>'
+        '<spiffworkflow:serviceTaskOperator id="crm.get_customer" resultVariable="customer">'
+        '<spiffworkflow:parameters><spiffworkflow:parameter id="customer_code" type="str" value="customer_code"/>'
+        "</spiffworkflow:parameters></spiffworkflow:serviceTaskOperator></bpmn:extensionElements>"
+        "<bpmn:incoming>Flow_1</bpmn:incoming><bpmn:outgoing>Flow_2</bpmn:outgoing></bpmn:serviceTask>\n"
+        '<bpmn:sequenceFlow id="Flow_2" sourceRef="Activity_Load" targetRef="Activity_FollowUp"/>\n'
+        '<bpmn:userTask id="Activity_FollowUp" name="Follow up"><bpmn:incoming>Flow_2</bpmn:incoming>'
+        "<bpmn:outgoing>Flow_3</bpmn:outgoing></bpmn:userTask>\n"
+        '<bpmn:sequenceFlow id="Flow_3" sourceRef="Activity_FollowUp" targetRef="EndEvent_1"/>\n'
+        '<bpmn:endEvent id="EndEvent_1"><bpmn:incoming>Flow_3</bpmn:incoming></bpmn:endEvent>\n'
+        "</bpmn:process>\n</bpmn:definitions>\n"
+    )

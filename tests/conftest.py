@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -80,3 +80,20 @@ def session(db_engine: Engine) -> Iterator[Session]:
 def committing_sessionmaker(db_engine: Engine) -> sessionmaker[Session]:
     """For tests of real transactions and concurrency: their data is committed (use unique keys)."""
     return sessionmaker(bind=db_engine, expire_on_commit=False)
+
+
+@pytest.fixture(scope="session")
+def world(db_engine: Engine) -> None:
+    """Demo users (password 'demo'), customers, items with stock, and processes/ deployed."""
+    from domain.db import transaction
+    from domain.identity.models import User
+    from engine import store
+    from engine.deployment import deploy
+    from flowdesk.demo import process_bundle, seed_master_data, seed_users
+
+    store.clear_cache()
+    with transaction() as session:
+        if session.scalar(select(User.id).where(User.username == "admin")) is None:
+            seed_users(session)
+            seed_master_data(session)
+        deploy(session=session, files=process_bundle(), actor="owner")

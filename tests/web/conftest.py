@@ -6,27 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
-from sqlalchemy.engine import Engine
 
-from domain.db import transaction
-from domain.identity.models import User
-from engine import store
-from flowdesk.demo import process_bundle, seed_master_data, seed_users
 from web.app import create_app
-
-
-@pytest.fixture(scope="session")
-def world(db_engine: Engine) -> None:
-    """Demo users (password 'demo'), customers, items with stock, and processes/ deployed."""
-    from engine.deployment import deploy
-
-    store.clear_cache()
-    with transaction() as session:
-        if session.scalar(select(User.id).where(User.username == "admin")) is None:
-            seed_users(session)
-            seed_master_data(session)
-        deploy(session=session, files=process_bundle(), actor="owner")
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,12 @@
-"""HTML pages (the pages package fills this router)."""
+"""All HTML pages; every POST among them must carry the session's CSRF token."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-router = APIRouter(include_in_schema=False)
+from web.pages import auth, inbox, instances, start, tasks
+from web.pages.common import csrf_protect
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+for module in (auth, inbox, tasks, start, instances):
+    router.include_router(module.router)
