@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.event import listens_for
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,7 @@ from engine.models import Event
 
 GENESIS = "0" * 64
 _HEADS = "flowdesk_event_chain_heads"
+_PENDING = "flowdesk_pending_events"
 
 
 class EventType(enum.StrEnum):
@@ -54,38 +55,19 @@ def to_jsonable(data: Any) -> Any:
     return json.loads(json.dumps(data, default=_default))
 
 
+def canonical(data: Any) -> str:
+    """The canonical JSON text of event data (what the hash covers)."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default)
+
+
 def content_hash(
-    *,
-    prev_hash: str,
-    chain: str,
-    seq: int,
-    type_: str,
-    actor: str,
-    at: datetime,
-    instance_id: int | None,
-    element_id: str | None,
-    task_guid: str | None,
-    data: Any,
+    *, prev_hash: str, chain: str, seq: int, type_: str, actor: str, at: datetime, instance_id: int | None,
+    element_id: str | None, task_guid: str | None, data_json: str,
 ) -> str:
     """The hash of an event's content chained to its predecessor's hash."""
-    body = json.dumps(
-        {
-            "prev": prev_hash,
-            "chain": chain,
-            "seq": seq,
-            "type": type_,
-            "actor": actor,
-            "at": at.isoformat(timespec="microseconds"),
-            "instance": instance_id,
-            "element": element_id,
-            "task": task_guid,
-            "data": data,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        default=_default,
-    )
-    return hashlib.sha256(body.encode()).hexdigest()
+    fields = (prev_hash, chain, str(seq), type_, actor, at.isoformat(timespec="microseconds"),
+              str(instance_id), str(element_id), str(task_guid), data_json)
+    return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
 
 
 def record(
@@ -99,8 +81,11 @@ def record(
     element_id: str | None = None,
     task_guid: str | None = None,
     data: dict[str, Any] | None = None,
-) -> Event:
-    """Append one event to its chain (the instance's, or the given one). Caller holds the instance lock."""
+) -> str:
+    """Append one event to its chain (the instance's, or the given one); returns its hash.
+
+    The caller holds the instance lock, so the chain head read once per transaction stays valid.
+    """
     chain = chain or f"instance:{instance_id}"
     heads: dict[str, tuple[int, str]] = session.info.setdefault(_HEADS, {})
     if chain not in heads:
@@ -110,35 +95,25 @@ def record(
         heads[chain] = (last[0], last[1]) if last else (0, GENESIS)
     seq, prev = heads[chain][0] + 1, heads[chain][1]
     at = clock.now()
-    payload = to_jsonable(data or {})
-    event = Event(
-        chain=chain,
-        seq=seq,
-        type=str(type_),
-        instance_id=instance_id,
-        definition_id=definition_id,
-        element_id=element_id,
-        task_guid=task_guid,
-        actor=actor,
-        at=at,
-        data=payload,
-        prev_hash=prev,
-        hash=content_hash(
-            prev_hash=prev,
-            chain=chain,
-            seq=seq,
-            type_=str(type_),
-            actor=actor,
-            at=at,
-            instance_id=instance_id,
-            element_id=element_id,
-            task_guid=task_guid,
-            data=payload,
-        ),
-    )
-    session.add(event)  # inserted with the step's other rows at flush time
-    heads[chain] = (seq, event.hash)
-    return event
+    data_json = canonical(data or {})
+    digest = content_hash(prev_hash=prev, chain=chain, seq=seq, type_=str(type_), actor=actor, at=at,
+                          instance_id=instance_id, element_id=element_id, task_guid=task_guid, data_json=data_json)
+    row = {"chain": chain, "seq": seq, "type": str(type_), "instance_id": instance_id,
+           "definition_id": definition_id, "element_id": element_id, "task_guid": task_guid, "actor": actor,
+           "at": at, "data": json.loads(data_json), "prev_hash": prev, "hash": digest}
+    # Buffered and written in one executemany at the next flush: a step writes many events.
+    session.info.setdefault(_PENDING, []).append(row)
+    heads[chain] = (seq, digest)
+    return digest
+
+
+@listens_for(Session, "before_flush")
+@listens_for(Session, "before_commit")
+def write_pending_events(session: Session, *_: object) -> None:
+    """Insert the buffered events (also runs before every flush and commit)."""
+    pending: list[dict[str, Any]] = session.info.pop(_PENDING, [])
+    if pending:
+        session.connection().execute(insert(Event), pending)
 
 
 @listens_for(Session, "after_commit")
@@ -146,15 +121,18 @@ def record(
 def _forget_heads(session: Session, *_: object) -> None:
     # The cached chain heads are only valid inside the transaction (and the instance lock) that read them.
     session.info.pop(_HEADS, None)
+    session.info.pop(_PENDING, None)
 
 
 def instance_history(*, session: Session, instance_id: int) -> list[Event]:
     """The events of one instance, oldest first."""
+    write_pending_events(session)
     return list(session.scalars(select(Event).where(Event.chain == f"instance:{instance_id}").order_by(Event.seq)))
 
 
 def verify_chain(*, session: Session, chain: str) -> int | None:
     """The seq of the first event whose hash or link is broken, else None."""
+    write_pending_events(session)
     prev, expected_seq = GENESIS, 1
     for ev in session.scalars(select(Event).where(Event.chain == chain).order_by(Event.seq)):
         recomputed = content_hash(
@@ -167,7 +145,7 @@ def verify_chain(*, session: Session, chain: str) -> int | None:
             instance_id=ev.instance_id,
             element_id=ev.element_id,
             task_guid=ev.task_guid,
-            data=ev.data,
+            data_json=canonical(ev.data),
         )
         if ev.seq != expected_seq or ev.prev_hash != prev or ev.hash != recomputed:
             return ev.seq

@@ -98,8 +98,8 @@ def _task_properties(task: Any) -> dict[str, str]:
     return dict(getattr(task.task_spec, "extensions", {}).get("properties", {}) or {})
 
 
-def _sync_human_tasks(ctx: StepContext, definition: store.DefinitionInfo, workflow: BpmnWorkflow) -> None:
-    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+def _sync_human_tasks(ctx: StepContext, definition: store.DefinitionInfo, ready_tasks: list[Any]) -> None:
+    ready = {str(t.id): t for t in ready_tasks}
     open_rows = ctx.session.scalars(
         select(HumanTask).where(HumanTask.instance_id == ctx.instance_id, HumanTask.status == TaskStatus.OPEN)
     ).all()
@@ -144,9 +144,10 @@ def _sync_human_tasks(ctx: StepContext, definition: store.DefinitionInfo, workfl
         )
 
 
-def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+def current_data(workflow: BpmnWorkflow, ready: list[Any] | None = None) -> dict[str, Any]:
     """The data a person sees now: the open task's, else the last completed task's."""
-    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+    if ready is None:
+        ready = workflow.get_tasks(state=TaskState.READY, manual=True)
     if ready:
         return dict(ready[0].data)
     if workflow.last_task is not None:
@@ -169,11 +170,14 @@ def _enqueue_async_services(ctx: StepContext, workflow: BpmnWorkflow) -> None:
 
 
 def _finish_step(ctx: StepContext, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
-    _sync_human_tasks(ctx, store.definition_info(ctx.session, instance.definition_id), workflow)
-    _enqueue_async_services(ctx, workflow)
+    info = store.definition_info(ctx.session, instance.definition_id)
+    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+    _sync_human_tasks(ctx, info, ready)
+    if info.has_async_services:
+        _enqueue_async_services(ctx, workflow)
     instance.state = store.dump(workflow)
     instance.serializer_version = Serializer.VERSION
-    instance.variables = to_jsonable(current_data(workflow))
+    instance.variables = to_jsonable(current_data(workflow, ready))
     instance.updated_at = clock.now()
     if workflow.completed and instance.status == InstanceStatus.RUNNING:
         instance.status = InstanceStatus.COMPLETED

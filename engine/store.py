@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine.models import ProcessDefinition, ProcessInstance
 from engine.script_engine import FlowdeskScriptEngine, StepContext
-from engine.spiff import SERIALIZER
+from engine.spiff import SERIALIZER, FlowdeskServiceTask
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class DefinitionInfo:
     subprocess_specs: dict[str, Any]
     lane_groups: dict[str, str]
     forms: dict[str, Any]
+    has_async_services: bool
 
 
 _infos: dict[int, DefinitionInfo] = {}
@@ -39,7 +40,11 @@ def definition_info(session: Session, definition_id: int) -> DefinitionInfo:
         if d is None:
             raise LookupError(f"process definition {definition_id} missing")
         spec, subprocess_specs = SERIALIZER.spec_from_json(d.spec_json)
-        info = DefinitionInfo(d.id, d.key, d.version, spec, subprocess_specs, dict(d.lane_groups), dict(d.forms))
+        specs = [*spec.task_specs.values(), *(t for sp in subprocess_specs.values() for t in sp.task_specs.values())]
+        has_async = any(isinstance(t, FlowdeskServiceTask) and t.is_async for t in specs)
+        info = DefinitionInfo(
+            d.id, d.key, d.version, spec, subprocess_specs, dict(d.lane_groups), dict(d.forms), has_async
+        )
         with _lock:
             _infos[definition_id] = info
     return info

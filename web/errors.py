@@ -40,7 +40,10 @@ def problem(status: int, code: str, detail: str, errors: list[dict[str, Any]] | 
 
 
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "text/html")
+    if request.url.path.startswith("/api/"):
+        return False
+    # htmx sends no Accept header (the browser's default is */*) but always wants a fragment
+    return bool(request.headers.get("HX-Request")) or "text/html" in request.headers.get("accept", "text/html")
 
 
 def _html_error(request: Request, status: int, code: str, detail: str, errors: list[dict[str, Any]]) -> Response:

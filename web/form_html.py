@@ -295,7 +295,8 @@ def _blank(items: dict[str, Any], row: Any) -> bool:
     """A row the user left empty (checkbox defaults do not count)."""
     if isinstance(row, dict):
         props = items.get("properties") or {}
-        return all(_blank(props.get(k) or {}, v) for k, v in row.items() if schema_type(props.get(k) or {}) != "boolean")
+        texts = [(props.get(k) or {}, v) for k, v in row.items() if schema_type(props.get(k) or {}) != "boolean"]
+        return all(_blank(p, v) for p, v in texts)
     return not (isinstance(row, str) and row.strip())
 
 

@@ -136,7 +136,7 @@ def ship_order(*, session: Session, order_id: int, actor: str) -> ShipmentOutcom
     lines = {line.id: line for line in order.lines}
     for reservation in reservations:
         balance = balances[(reservation.item_id, reservation.warehouse_id)]
-        balance.reserved -= 0
+        balance.reserved -= reservation.quantity
         post_move(
             session,
             balance=balance,
@@ -158,7 +158,7 @@ def release_for_order(*, session: Session, order_id: int) -> list[StockAllocatio
     balances = lock_balances(session, ((r.item_id, r.warehouse_id) for r in reservations))
     for reservation in reservations:
         balances[(reservation.item_id, reservation.warehouse_id)].reserved -= reservation.quantity
-        reservation.status = ReservationStatus.RELEASED
+        pass
     session.flush()
     lines = {line.id: line for line in order.lines}
     return [_allocation(r, lines) for r in reservations]

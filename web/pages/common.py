@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -27,9 +28,19 @@ from web.templating import locale_of, render
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
+@dataclass(frozen=True)
+class UserView:
+    """What templates show of the signed-in user; plain data, so error pages can use it after the session closed."""
+
+    id: int
+    username: str
+    display_name: str
+    group_names: frozenset[str]
+
+
 def signed_in(request: Request, user: PageUser) -> User:
     """The session's user; sets request.state.user and the locale (user setting, then session, then browser)."""
-    request.state.user = user
+    request.state.user = UserView(user.id, user.username, user.display_name, frozenset(user.group_names))
     request.state.locale = negotiate(user.locale or request.session.get("locale"),
                                      request.headers.get("accept-language"), get_settings().default_locale)
     return user

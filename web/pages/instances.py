@@ -18,7 +18,7 @@ from web.deps import SessionDep, actor_of
 from web.i18n import Formatter
 from web.pages import diagram
 from web.pages.common import UserDep, definition_names, gettext_for, page
-from web.pages.context import instance_facts, quote_lines
+from web.pages.context import instance_facts
 from web.pages.inbox import customer_name
 from web.templating import locale_of
 
@@ -89,7 +89,6 @@ def instance_page(request: Request, instance_id: int, session: SessionDep, user:
     return page(request, "instance.html", {
         "instance": instance, "definition": definition,
         "facts": instance_facts(instance, definition, fmt, gettext_for(request)),
-        "lines": quote_lines(instance),
         "open_tasks": [(t, actor.may_work(t) or t.assignee == user.username) for t in open_tasks],
         "history": history_rows(events, diagram.info(definition).names),
         "completed_ids": sorted({e.element_id for e in events if e.type in PATH_EVENTS and e.element_id}),
