@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.event import listens_for
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from domain import clock
 from engine.models import Event
@@ -110,10 +110,17 @@ def record(
 @listens_for(Session, "before_flush")
 @listens_for(Session, "before_commit")
 def write_pending_events(session: Session, *_: object) -> None:
-    """Insert the buffered events (also runs before every flush and commit)."""
+    """Insert the buffered events; runs before every flush, statement and commit of the session."""
     pending: list[dict[str, Any]] = session.info.pop(_PENDING, [])
     if pending:
         session.connection().execute(insert(Event), pending)
+
+
+@listens_for(Session, "do_orm_execute")
+def _events_before_statements(state: ORMExecuteState) -> None:
+    # A query or bulk statement must see the events recorded earlier in the transaction.
+    if _PENDING in state.session.info:
+        write_pending_events(state.session)
 
 
 @listens_for(Session, "after_commit")
