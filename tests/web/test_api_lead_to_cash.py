@@ -70,9 +70,11 @@ def test_lead_to_cash_runs_to_the_end_through_the_api(client: TestClient, as_use
     approval = only_task(client, iid, director)
     assert (approval["element_id"], approval["candidate_group"]) == ("Activity_DirectorApproval", "sales_management")
     complete(client, approval["id"], {"decision": "reject", "comment": "discount too small"}, director)
+    assert_state_round_trips(iid)
     quote2 = only_task(client, iid, sales)
     assert quote2["element_id"] == "Activity_PrepareQuote" and quote2["id"] != quote["id"]
     complete(client, quote2["id"], {"lines": [{**BIG_QUOTE["lines"][0], "discount_pct": 5}]}, sales)
+    assert_state_round_trips(iid)
     approval2 = only_task(client, iid, director)
     complete(client, approval2["id"], {"decision": "approve", "comment": "ok"}, director)
     assert_state_round_trips(iid)

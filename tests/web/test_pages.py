@@ -1,0 +1,362 @@
+"""HTML pages through the real app: sign-in, CSRF, inbox, claim/unclaim, start, task forms, instance, locale.
+
+The database is shared by the whole run and data commits, so every test starts its own instances with a unique
+business key (and, where stock or credit matter, its own customer and item).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from domain.db import transaction
+from domain.identity import service as identity
+from engine import deployment
+from engine.models import HumanTask, ProcessInstance
+from tests.bpmn_samples import bundle, simple_process
+from tests.factories import make_customer, make_item, make_warehouse, receive
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Browser:
+    """A TestClient used like a browser: HTML accepted, forms posted with the page's CSRF token."""
+
+    def __init__(self, app: FastAPI, accept_language: str = "en") -> None:
+        self.client = TestClient(app, headers={"accept": "text/html", "accept-language": accept_language})
+        self.token = ""
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        response = self.client.get(path, **kwargs)
+        self._remember(response)
+        return response
+
+    def post(self, path: str, data: dict[str, Any] | None = None, *, htmx: bool = False, csrf: bool = True,
+             follow: bool = True) -> httpx.Response:
+        if csrf and not self.token:
+            self.get("/login")
+        body, headers = dict(data or {}), {}
+        if htmx:
+            headers = {"HX-Request": "true", **({"X-CSRF-Token": self.token} if csrf else {})}
+        elif csrf:
+            body["csrf_token"] = self.token
+        response = self.client.post(path, data=body, headers=headers, follow_redirects=follow)
+        self._remember(response)
+        return response
+
+    def login(self, username: str, password: str = "demo") -> httpx.Response:
+        self.get("/login")
+        return self.post("/login", {"username": username, "password": password})
+
+    def _remember(self, response: httpx.Response) -> None:
+        if match := CSRF.search(response.text):
+            self.token = match.group(1)
+
+
+@pytest.fixture
+def browser(app: FastAPI) -> Callable[..., Browser]:
+    """browser('sales') -> a signed-in Browser; browser() -> anonymous."""
+
+    def _make(username: str | None = None, accept_language: str = "en") -> Browser:
+        b = Browser(app, accept_language)
+        if username:
+            assert b.login(username).status_code == 200
+        return b
+
+    return _make
+
+
+def unique(prefix: str = "PG") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8].upper()}"
+
+
+@pytest.fixture
+def goods(world: None) -> tuple[str, str]:
+    """A fresh regular customer and a fresh item (list price 2600.00) with 100 in stock: (customer code, sku)."""
+    with transaction() as session:
+        customer = make_customer(session, name=f"Pages Test {unique()}", tier="regular",
+                                 credit_limit=Decimal("1000000.00"))
+        item = make_item(session, sku=unique("PUMP"), name="Test pump", list_price=Decimal("2600.00"))
+        receive(session, item, make_warehouse(session), "100")
+        return customer.code, item.sku
+
+
+def start_lead(b: Browser, customer_code: str, business_key: str, **fields: str) -> httpx.Response:
+    """Start lead-to-cash from the start page's form."""
+    form = {"customer_code": customer_code, "lead_title": "Pumps for the new plant", "source": "trade_show",
+            "_business_key": business_key, **fields}
+    return b.post("/start/lead_to_cash", form)
+
+
+def task_id(response: httpx.Response) -> int:
+    match = re.fullmatch(r"/tasks/(\d+)", response.url.path)
+    assert match, f"not on a task page: {response.url}"
+    return int(match.group(1))
+
+
+def instance_id(response: httpx.Response) -> int:
+    match = re.search(r'href="/instances/(\d+)"', response.text)
+    assert match
+    return int(match.group(1))
+
+
+def inbox_row(b: Browser, business_key: str, tab: str = "group") -> int | None:
+    """The id of the task of business_key in an inbox tab, if listed."""
+    for tid, row in re.findall(r'<tr id="task-(\d+)"(.*?)</tr>', b.get(f"/?tab={tab}").text, re.S):
+        if business_key in row:
+            return int(tid)
+    return None
+
+
+def counts(html: str) -> tuple[int, int]:
+    mine = re.search(r'id="count-mine"[^>]*>(\d+)<', html)
+    group = re.search(r'id="count-group"[^>]*>(\d+)<', html)
+    assert mine and group
+    return int(mine.group(1)), int(group.group(1))
+
+
+def test_login_with_wrong_password_shows_error(browser: Callable[..., Browser]) -> None:
+    b = browser()
+    b.get("/login")
+    response = b.post("/login", {"username": "sales", "password": "wrong"})
+    assert response.status_code == 401
+    assert "Wrong username or password." in response.text and 'value="sales"' in response.text
+
+
+def test_pages_redirect_to_login_and_back_after_sign_in(browser: Callable[..., Browser]) -> None:
+    b = browser()
+    response = b.get("/start", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/login?next=/start"
+    b.get("/login?next=/start")
+    response = b.post("/login", {"username": "sales", "password": "demo", "next": "/start"})
+    assert response.url.path == "/start" and "Lead to cash" in response.text
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"])
+def test_login_redirects_only_to_paths_on_this_site(browser: Callable[..., Browser], target: str) -> None:
+    b = browser()
+    b.get("/login")
+    response = b.post("/login", {"username": "sales", "password": "demo", "next": target}, follow=False)
+    assert response.status_code == 303 and response.headers["location"] == "/"
+
+
+def test_post_without_csrf_token_is_rejected(browser: Callable[..., Browser], goods: tuple[str, str]) -> None:
+    anonymous = browser()
+    anonymous.get("/login")
+    response = anonymous.post("/login", {"username": "sales", "password": "demo"}, csrf=False)
+    assert response.status_code == 403 and "The form has expired" in response.text
+    sales = browser("sales")
+    qualify = task_id(start_lead(sales, goods[0], unique()))
+    response = sales.post(f"/tasks/{qualify}/claim", htmx=True, csrf=False)
+    assert response.status_code == 403 and response.headers["HX-Retarget"] == "#flash"
+    sales.token = "forged"
+    assert sales.post(f"/tasks/{qualify}/complete", {"qualified": "true"}).status_code == 403
+
+
+def test_logout_ends_the_session(browser: Callable[..., Browser]) -> None:
+    b = browser("sales")
+    assert b.post("/logout").url.path == "/login"
+    assert b.get("/", follow_redirects=False).status_code == 303
+
+
+def test_sales_starts_lead_to_cash_and_lands_on_qualify_lead(browser: Callable[..., Browser],
+                                                              goods: tuple[str, str]) -> None:
+    sales = browser("sales")
+    page = sales.get("/start")
+    assert 'action="/start/lead_to_cash"' in page.text and 'name="customer_code"' in page.text
+    key = unique()
+    response = start_lead(sales, goods[0], key, expected_amount="80000.00")
+    assert response.status_code == 200
+    assert "<h1>Qualify lead</h1>" in response.text and key in response.text
+    assert "Started Lead to cash" in response.text  # flash
+    assert "Pages Test" in response.text  # customer name in the context panel
+    with transaction() as session:
+        instance = session.scalar(select(ProcessInstance).where(ProcessInstance.business_key == key))
+        assert instance is not None and instance.variables["expected_amount"] == "80000.00"
+
+
+def test_invalid_start_form_shows_inline_errors_and_starts_nothing(browser: Callable[..., Browser]) -> None:
+    sales = browser("sales")
+    key = unique()
+    response = sales.post("/start/lead_to_cash", {"customer_code": "C-SH-003", "lead_title": "",
+                                                  "expected_amount": "lots", "_business_key": key})
+    assert response.status_code == 422
+    assert re.search(r'id="f-expected_amount"[^>]*value="lots"|value="lots"[^>]*id="f-expected_amount"',
+                     response.text)
+    assert "Enter a number." in response.text and "This field is required." in response.text
+    assert f'value="{key}"' in response.text
+    with transaction() as session:
+        assert session.scalar(select(func.count()).where(ProcessInstance.business_key == key)) == 0
+
+
+def test_start_with_unknown_customer_keeps_the_form(browser: Callable[..., Browser]) -> None:
+    sales = browser("sales")
+    response = start_lead(sales, "C-NOPE-404", unique())
+    assert response.status_code in (404, 422)
+    assert 'value="C-NOPE-404"' in response.text and 'class="alert alert-error"' in response.text
+
+
+def test_inbox_shows_counts_and_the_lead(browser: Callable[..., Browser], goods: tuple[str, str]) -> None:
+    sales = browser("sales")
+    key = unique()
+    start_lead(sales, goods[0], key)
+    page = sales.get("/?tab=group")
+    mine, group = counts(page.text)
+    assert group >= 1 and key in page.text and "Qualify lead" in page.text
+    assert re.search(r'id="nav-count"[^>]*>(\d+)<', page.text).group(1) == str(mine + group)  # type: ignore[union-attr]
+    assert "Pages Test" in page.text  # customer column
+    assert sales.get("/?tab=group&sort=due").status_code == 200
+
+
+def test_claim_and_unclaim_via_htmx_return_the_row_and_counts(browser: Callable[..., Browser],
+                                                               goods: tuple[str, str]) -> None:
+    sales = browser("sales")
+    key = unique()
+    start_lead(sales, goods[0], key)
+    tid = inbox_row(sales, key)
+    assert tid is not None
+    mine, group = counts(sales.get("/?tab=group").text)
+    claimed = sales.post(f"/tasks/{tid}/claim", htmx=True)
+    assert claimed.status_code == 200 and claimed.text.lstrip().startswith(f'<tr id="task-{tid}"')
+    assert "Unclaim" in claimed.text and "Claimed by you" in claimed.text
+    assert f'id="count-mine" hx-swap-oob="true">{mine + 1}<' in claimed.text
+    assert f'id="count-group" hx-swap-oob="true">{group - 1}<' in claimed.text
+    assert inbox_row(sales, key, tab="mine") == tid
+    released = sales.post(f"/tasks/{tid}/unclaim", htmx=True)
+    assert released.status_code == 200 and 'data-action="claim"' in released.text
+    assert f'id="count-mine" hx-swap-oob="true">{mine}<' in released.text
+
+
+def test_claim_of_a_task_someone_else_claimed_shows_an_inline_message(browser: Callable[..., Browser],
+                                                                      goods: tuple[str, str]) -> None:
+    sales, director = browser("sales"), browser("director")  # the director is also in the sales group
+    tid = task_id(start_lead(sales, goods[0], unique()))
+    assert director.post(f"/tasks/{tid}/claim", htmx=True).status_code == 200
+    response = sales.post(f"/tasks/{tid}/claim", htmx=True)
+    assert response.status_code == 409 and response.headers["HX-Retarget"] == "#flash"
+    assert "Someone else has already claimed this task." in response.text and "<html" not in response.text
+
+
+def test_invalid_task_data_rerenders_with_inline_errors_and_changes_nothing(browser: Callable[..., Browser],
+                                                                          goods: tuple[str, str]) -> None:
+    sales = browser("sales")
+    page = sales.post(f"/tasks/{task_id(start_lead(sales, goods[0], unique()))}/complete", {"qualified": "true"})
+    quote = task_id(page)
+    response = sales.post(f"/tasks/{quote}/complete", {
+        "lines[0][item_sku]": goods[1], "lines[0][quantity]": "abc", "lines[0][unit_price]": "-5",
+        "note": "keep me"})
+    assert response.status_code == 422
+    assert 'value="abc"' in response.text and 'value="-5"' in response.text and "keep me" in response.text
+    assert "Enter a number." in response.text and 'id="f-lines-0-quantity-error"' in response.text
+    assert 'id="f-lines-0-unit_price-error"' in response.text
+    with transaction() as session:
+        task = session.get(HumanTask, quote)
+        assert task is not None and task.status == "open"
+        instance = session.get(ProcessInstance, task.instance_id)
+        assert instance is not None and "lines" not in instance.variables
+
+
+def test_completing_a_task_claimed_by_someone_else_keeps_the_entered_data(browser: Callable[..., Browser],
+                                                                          goods: tuple[str, str]) -> None:
+    sales, director = browser("sales"), browser("director")
+    tid = task_id(start_lead(sales, goods[0], unique()))
+    director.post(f"/tasks/{tid}/claim", htmx=True)
+    response = sales.post(f"/tasks/{tid}/complete", {"qualified": "true", "notes": "met them at the fair"})
+    assert response.status_code == 409
+    assert "Someone else has already claimed this task." in response.text
+    assert "met them at the fair" in response.text
+
+
+def test_completing_a_stale_task_says_so_and_keeps_the_data(browser: Callable[..., Browser],
+                                                            goods: tuple[str, str]) -> None:
+    sales = browser("sales")
+    tid = task_id(start_lead(sales, goods[0], unique()))
+    assert sales.post(f"/tasks/{tid}/complete", {"qualified": "true"}).status_code == 200
+    again = sales.post(f"/tasks/{tid}/complete", {"qualified": "false", "notes": "second try"})
+    assert again.status_code == 409 and "no longer open" in again.text and "second try" in again.text
+
+
+def test_warehouse_cannot_see_or_complete_a_sales_task(browser: Callable[..., Browser],
+                                                       goods: tuple[str, str]) -> None:
+    sales, warehouse = browser("sales"), browser("warehouse")
+    key = unique()
+    tid = task_id(start_lead(sales, goods[0], key))
+    assert inbox_row(warehouse, key) is None
+    assert warehouse.get(f"/tasks/{tid}").status_code == 404
+    assert warehouse.post(f"/tasks/{tid}/complete", {"qualified": "true"}).status_code == 404
+    assert warehouse.post(f"/tasks/{tid}/claim", htmx=True).status_code in (403, 404)
+    with transaction() as session:
+        task = session.get(HumanTask, tid)
+        assert task is not None and task.status == "open" and task.assignee is None
+
+
+def test_instance_page_shows_history_and_the_diagram(browser: Callable[..., Browser], goods: tuple[str, str]) -> None:
+    sales = browser("sales")
+    qualify = start_lead(sales, goods[0], unique())
+    iid = instance_id(qualify)
+    sales.post(f"/tasks/{task_id(qualify)}/complete", {"qualified": "true", "decision_maker": "Ms. Wu"})
+    page = sales.get(f"/instances/{iid}")
+    assert page.status_code == 200
+    assert 'id="diagram"' in page.text and f"/instances/{iid}/diagram.bpmn" in page.text
+    assert "bpmn-navigated-viewer.production.min.js" in page.text
+    markers = re.search(r'<script type="application/json" id="diagram-markers">(.*?)</script>', page.text)
+    assert markers and '"Activity_QualifyLead"' in markers.group(1)
+    assert '"active": ["Activity_PrepareQuote"]' in markers.group(1)
+    for text in ("Instance started", "Task completed", "Qualify lead", "Ms. Wu", "Prepare quote"):
+        assert text in page.text
+    diagram = sales.get(f"/instances/{iid}/diagram.bpmn")
+    assert diagram.headers["content-type"].startswith("application/xml") and "Activity_QualifyLead" in diagram.text
+    listing = sales.get("/instances?status=running")
+    assert f'href="/instances/{iid}"' in listing.text
+
+
+def test_chinese_from_accept_language(browser: Callable[..., Browser], goods: tuple[str, str]) -> None:
+    anonymous = browser(accept_language="zh-CN,zh;q=0.9,en;q=0.5")
+    assert "登录" in anonymous.get("/login").text
+    sales = browser("sales", accept_language="zh-CN")
+    start_lead(sales, goods[0], unique())
+    page = sales.get("/?tab=group")
+    assert "我的待办" in page.text and "认领" in page.text and "业务编号" in page.text
+    assert 'lang="zh-CN"' in page.text
+
+
+def test_language_switch_is_remembered(browser: Callable[..., Browser]) -> None:
+    anonymous = browser()
+    anonymous.get("/login")
+    page = anonymous.post("/locale", {"locale": "zh_Hans_CN", "next": "/login"})
+    assert "登录" in page.text
+    name = f"pages_{uuid.uuid4().hex[:8]}"
+    with transaction() as session:
+        identity.create_user(session=session, username=name, password="demo", groups=["sales"])
+    user = browser(name)
+    user.post("/locale", {"locale": "zh_Hans_CN", "next": "/instances"})
+    with transaction() as session:
+        stored = identity.get_by_username(session=session, username=name)
+        assert stored is not None and stored.locale == "zh_Hans_CN"  # the user's own setting from now on
+    assert "流程实例" in browser(name, accept_language="en").get("/instances").text
+
+
+def test_user_setting_beats_the_browser_language(browser: Callable[..., Browser]) -> None:
+    manager = browser("manager", accept_language="en")  # the demo manager's setting is Chinese
+    assert "开始" in manager.get("/start").text
+
+
+def test_a_task_without_a_form_has_just_a_done_button(browser: Callable[..., Browser]) -> None:
+    with transaction() as session:
+        bpmn = simple_process(key="pages_manual", script="total = 1000", form=None)
+        deployment.deploy(session=session, files=bundle(bpmn, name="pages_manual.bpmn"), actor="owner")
+    admin = browser("admin")
+    page = admin.post("/start/pages_manual", {"_business_key": unique()})
+    assert "<h1>Review</h1>" in page.text and "This task has no form." in page.text
+    assert '<button type="submit" class="btn btn-primary" id="complete-btn">' in page.text
+    done = admin.post(f"/tasks/{task_id(page)}/complete", {})
+    assert done.url.path == "/" and "“Review” completed" in done.text
