@@ -19,14 +19,4 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade_database(database_url: str, revision: str = "head") -> None:
     """Bring the database at database_url to revision (default: the newest)."""
-    if not any((MIGRATIONS_DIR / "versions").glob("*.py")):
-        # Bootstrap while the first revision is being written; removed once it lands.
-        from domain.db import Base, make_engine
-        from domain.models_index import load_all_models
-
-        load_all_models()
-        engine = make_engine(database_url)
-        Base.metadata.create_all(engine)
-        engine.dispose()
-        return
     command.upgrade(alembic_config(database_url), revision)

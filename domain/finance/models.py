@@ -73,9 +73,7 @@ class InvoiceLine(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id", ondelete="CASCADE"), index=True)
-    sales_order_line_id: Mapped[int | None] = mapped_column(
-        ForeignKey("sales_order_line.id"), index=True, default=None
-    )
+    sales_order_line_id: Mapped[int | None] = mapped_column(ForeignKey("sales_order_line.id"), index=True, default=None)
     description: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[Decimal] = mapped_column(Quantity())
     unit_price: Mapped[Decimal] = mapped_column(Money())

@@ -94,7 +94,11 @@ def _locked(session: Session, condition: ColumnElement[bool]) -> dict[Key, Stock
 
 def _insert_missing(session: Session, keys: list[Key]) -> None:
     # INSERT ... ON CONFLICT DO NOTHING: two transactions creating the same balance must not fail.
-    dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     rows = [{"item_id": i, "warehouse_id": w, "on_hand": ZERO, "reserved": ZERO} for i, w in keys]
-    session.execute(insert(StockBalance).values(rows).on_conflict_do_nothing())
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(postgresql.insert(StockBalance).values(rows).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        session.execute(sqlite.insert(StockBalance).values(rows).on_conflict_do_nothing())
+    else:
+        raise NotImplementedError(f"stock balances need PostgreSQL or SQLite, not {dialect}")

@@ -158,7 +158,7 @@ def release_for_order(*, session: Session, order_id: int) -> list[StockAllocatio
     balances = lock_balances(session, ((r.item_id, r.warehouse_id) for r in reservations))
     for reservation in reservations:
         balances[(reservation.item_id, reservation.warehouse_id)].reserved -= reservation.quantity
-        pass
+        reservation.status = ReservationStatus.RELEASED
     session.flush()
     lines = {line.id: line for line in order.lines}
     return [_allocation(r, lines) for r in reservations]
@@ -189,6 +189,7 @@ def _reservations(session: Session, order: SalesOrder, *statuses: ReservationSta
         .join(SalesOrderLine, SalesOrderLine.id == Reservation.sales_order_line_id)
         .where(SalesOrderLine.order_id == order.id, Reservation.status.in_(statuses))
         .order_by(Reservation.id)
+        .execution_options(populate_existing=True)  # callers hold the order lock: read the current rows
     )
     return list(session.scalars(query))
 

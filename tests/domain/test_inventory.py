@@ -172,7 +172,11 @@ def test_adjustment_cannot_take_on_hand_below_reserved(session: Session) -> None
 
     with pytest.raises(InvalidInput):
         service.adjust_stock(
-            session=session, item_id=item.id, warehouse_id=warehouse.id, quantity=Decimal("-2"), reference="count",
+            session=session,
+            item_id=item.id,
+            warehouse_id=warehouse.id,
+            quantity=Decimal("-2"),
+            reference="count",
             actor=ACTOR,
         )
 

@@ -74,22 +74,21 @@ class World:
         self.orders.append(make_order(self.session, self.customer, *((self.items[i], q) for i, q in lines)))
 
     def reserve(self, index: int) -> None:
-        if self.orders:
-            service.reserve_for_order(session=self.session, order_id=self.orders[index % len(self.orders)].id)
+        service.reserve_for_order(session=self.session, order_id=self._order_id(index))
 
     def ship(self, index: int) -> None:
-        if not self.orders:
-            return
         try:
-            outcome = service.ship_order(session=self.session, order_id=self.orders[index % len(self.orders)].id, actor=ACTOR)
+            outcome = service.ship_order(session=self.session, order_id=self._order_id(index), actor=ACTOR)
         except InvalidInput:
             return  # nothing reserved to ship
         for shipped in outcome.shipped:
             self.expected_on_hand[shipped.item_id] -= shipped.quantity
 
     def release(self, index: int) -> None:
-        if self.orders:
-            service.release_for_order(session=self.session, order_id=self.orders[index % len(self.orders)].id)
+        service.release_for_order(session=self.session, order_id=self._order_id(index))
+
+    def _order_id(self, index: int) -> int:
+        return self.orders[index % len(self.orders)].id  # the opening steps always create an order
 
 
 def _assert_ledger_consistent(world: World) -> None:

@@ -33,7 +33,8 @@ async def login(request: Request, session: SessionDep) -> Response:
     try:
         user = identity.authenticate(session=session, username=username, password=password)
     except Unauthorized:
-        error = gettext_for(request)("Wrong username or password.")
+        _ = gettext_for(request)
+        error = _("Wrong username or password.")
         return render(request, "login.html", {"next": target, "username": username, "error": error}, status_code=401)
     locale = request.session.get("locale")
     request.session.clear()  # a new session (and CSRF token) at each sign-in

@@ -111,14 +111,14 @@ def age(locale: str):  # type: ignore[no-untyped-def]
 def page(request: Request, template: str, context: dict[str, Any], *, session: Session, user: User,
          status_code: int = 200) -> HTMLResponse:
     """A full page for the signed-in user: nav counts, flash messages and template helpers included."""
-    ctx = {
-        "counts": inbox.counts(session=session, actor=actor_of(user)),
-        "flashes": pop_flashes(request),
-        "age": age(locale_of(request)),
-        "labels": labels,
-        **context,
-    }
-    return render(request, template, ctx, status_code=status_code)
+    ctx = {"counts": inbox.counts(session=session, actor=actor_of(user)), "flashes": pop_flashes(request), **context}
+    return fragment(request, template, ctx, status_code=status_code)
+
+
+def fragment(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    """A template (page or htmx fragment) with the page helpers: age() and the labels of engine values."""
+    return render(request, template, {"age": age(locale_of(request)), "labels": labels, **context},
+                  status_code=status_code)
 
 
 def visible_task(session: Session, user: User, task_id: int) -> tuple[HumanTask, ProcessInstance]:

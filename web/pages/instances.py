@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from engine import history
 from engine.history import EventType
 from engine.models import Event, HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus
 from web.deps import SessionDep, actor_of
+from web.form_html import N_
 from web.i18n import Formatter
 from web.pages import diagram
 from web.pages.common import UserDep, definition_names, gettext_for, page
@@ -24,6 +26,9 @@ from web.templating import locale_of
 
 router = APIRouter()
 NOISE = {"name", "type", "human_task_id", "process_key", "business_key"}
+ENGINE_KEYS = {"operator": N_("Service"), "params": N_("Parameters"), "result": N_("Result"),
+               "candidate_group": N_("Candidate group"), "previous_assignee": N_("Previous assignee"),
+               "error": N_("Error"), "version": N_("Version")}
 PATH_EVENTS = {EventType.ELEMENT_COMPLETED, EventType.TASK_COMPLETED}
 
 
@@ -45,20 +50,21 @@ def _instance(session: Session, instance_id: int) -> tuple[ProcessInstance, Proc
     return instance, definition
 
 
-def _details(event: Event) -> Any:
-    """The part of an event's data a person reads: entered form data, start variables, else the rest."""
+def _details(event: Event, gettext: Callable[[str], str]) -> Any:
+    """The part of an event's data a person reads: entered form data, start variables, else the rest (labelled)."""
     data = event.data or {}
     if "form_data" in data:
         return data["form_data"]
     if "variables" in data:
         return data["variables"]
-    return {k: v for k, v in data.items() if k not in NOISE and v not in (None, "", {}, [])}
+    return {gettext(ENGINE_KEYS[k]) if k in ENGINE_KEYS else k: v for k, v in data.items()
+            if k not in NOISE and v not in (None, "", {}, [])}
 
 
-def history_rows(events: list[Event], names: dict[str, str]) -> list[HistoryRow]:
+def history_rows(events: list[Event], names: dict[str, str], gettext: Callable[[str], str]) -> list[HistoryRow]:
     """The timeline, oldest first, with element names from the diagram."""
     return [HistoryRow(e, names.get(e.element_id or "", "") or str((e.data or {}).get("name") or e.element_id or ""),
-                       _details(e)) for e in events]
+                       _details(e, gettext)) for e in events]
 
 
 @router.get("/instances", response_class=HTMLResponse)
@@ -90,7 +96,7 @@ def instance_page(request: Request, instance_id: int, session: SessionDep, user:
         "instance": instance, "definition": definition,
         "facts": instance_facts(instance, definition, fmt, gettext_for(request)),
         "open_tasks": [(t, actor.may_work(t) or t.assignee == user.username) for t in open_tasks],
-        "history": history_rows(events, diagram.info(definition).names),
+        "history": history_rows(events, diagram.info(definition).names, gettext_for(request)),
         "completed_ids": sorted({e.element_id for e in events if e.type in PATH_EVENTS and e.element_id}),
         "active_ids": sorted({t.element_id for t in open_tasks}),
     }, session=session, user=user)

@@ -19,10 +19,20 @@ from web import form_html
 from web.deps import SessionDep, actor_of
 from web.errors import status_for
 from web.i18n import Formatter
-from web.pages.common import UserDep, flash, gettext_for, is_htmx, page, redirect, safe_next, visible_task
+from web.pages.common import (
+    UserDep,
+    flash,
+    fragment,
+    gettext_for,
+    is_htmx,
+    page,
+    redirect,
+    safe_next,
+    visible_task,
+)
 from web.pages.context import instance_facts, quote_lines
 from web.pages.inbox import inbox_rows
-from web.templating import locale_of, render
+from web.templating import locale_of
 
 router = APIRouter()
 
@@ -78,8 +88,8 @@ def _claimed(request: Request, session: Session, user: User, task: HumanTask, me
     instance = session.get(ProcessInstance, task.instance_id)
     assert instance is not None
     counts = inbox.counts(session=session, actor=actor_of(user))
-    return render(request, "partials/task_row_swap.html", {"row": inbox_rows(session, [(task, instance)])[0],
-                                                           "counts": counts, "message": message})
+    return fragment(request, "partials/task_row_swap.html", {"row": inbox_rows(session, [(task, instance)])[0],
+                                                             "counts": counts, "message": message})
 
 
 @router.post("/tasks/{task_id}/claim")
@@ -87,7 +97,9 @@ def claim(request: Request, task_id: int, session: SessionDep, user: UserDep) ->
     """Take the task: 409 if someone else has it."""
     task = runtime.claim_task(session=session, task_id=task_id, actor=actor_of(user))
     session.commit()
-    return _claimed(request, session, user, task, gettext_for(request)("You claimed “%(name)s”.") % {"name": task.name})
+    _ = gettext_for(request)
+    message = _("You claimed “%(name)s”.") % {"name": task.name}
+    return _claimed(request, session, user, task, message)
 
 
 @router.post("/tasks/{task_id}/unclaim")
@@ -95,7 +107,8 @@ def unclaim(request: Request, task_id: int, session: SessionDep, user: UserDep) 
     """Give the task back to its group."""
     task = runtime.unclaim_task(session=session, task_id=task_id, actor=actor_of(user))
     session.commit()
-    message = gettext_for(request)("“%(name)s” is back in the group’s tasks.") % {"name": task.name}
+    _ = gettext_for(request)
+    message = _("“%(name)s” is back in the group’s tasks.") % {"name": task.name}
     return _claimed(request, session, user, task, message)
 
 
