@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -28,10 +27,22 @@ def _strict(schema: Any) -> Any:
     return schema
 
 
-@lru_cache(maxsize=256)
-def _validator(schema_json: str) -> Draft202012Validator:
+_validators: dict[int, tuple[Any, Draft202012Validator]] = {}
+
+
+def _validator(schema: dict[str, Any]) -> Draft202012Validator:
+    # Keyed by identity: deployed forms come from the immutable definition cache. The schema is kept in the
+    # entry so its id cannot be reused while cached.
+    hit = _validators.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
     # Decimal constants, so multipleOf 0.01 works exactly against Decimal data.
-    return Draft202012Validator(_strict(json.loads(schema_json, parse_float=Decimal)), format_checker=_FORMATS)
+    strict = _strict(json.loads(json.dumps(schema), parse_float=Decimal))
+    validator = Draft202012Validator(strict, format_checker=_FORMATS)
+    if len(_validators) > 1024:
+        _validators.clear()
+    _validators[id(schema)] = (schema, validator)
+    return validator
 
 
 def with_defaults(schema: Any, data: Any) -> Any:
@@ -89,7 +100,7 @@ def validate_form_data(schema: dict[str, Any] | None, data: dict[str, Any]) -> d
             raise InvalidInput("this task takes no data", code="invalid_form_data", errors=unknown)
         return data
     data = with_defaults(schema, data)
-    validator = _validator(json.dumps(schema, sort_keys=True))
+    validator = _validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         raise InvalidInput(

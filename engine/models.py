@@ -48,11 +48,12 @@ class ProcessDefinition(Base):
     version: Mapped[int]
     name: Mapped[str] = mapped_column(String(256), default="")
     content_hash: Mapped[str] = mapped_column(String(64))
-    bpmn_xml: Mapped[str] = mapped_column(Text)
+    # The large columns load only when touched (steps use the parsed, cached spec instead).
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
     bpmn_filename: Mapped[str] = mapped_column(String(256), default="")
-    dmn_files: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    dmn_files: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, deferred=True)
     forms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    spec_json: Mapped[str] = mapped_column(Text)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     start_form: Mapped[str | None] = mapped_column(String(256), default=None)
     lane_groups: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     deployed_by: Mapped[str] = mapped_column(String(64))

@@ -212,7 +212,8 @@ def start_instance(
     definition = deployment.latest(session=session, key=process_key)
     if definition is None:
         raise NotFound(f"no deployed process {process_key!r}", code="process_not_found")
-    schema = definition.forms.get(definition.start_form) if definition.start_form else None
+    info = store.definition_info(session, definition.id)
+    schema = info.forms.get(definition.start_form) if definition.start_form else None
     data = decimalize(variables or {})
     if schema is not None:
         data = validate_form_data(schema, data)
@@ -243,7 +244,7 @@ def start_instance(
     if not instance.business_key:
         instance.business_key = f"{process_key.upper().replace('_', '-')}-{instance.id:06d}"
     ctx = StepContext(session=session, instance_id=instance.id, actor=actor.username)
-    workflow = store.new_workflow(store.definition_info(session, definition.id), ctx)
+    workflow = store.new_workflow(info, ctx)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data, business_key=instance.business_key)
     history.record(

@@ -86,14 +86,16 @@ def serve(host: str = "127.0.0.1", port: int = 8000, embedded_worker: bool = Tru
 
 
 @app.command()
-def worker(concurrency: int = 2, loglevel: str = "info") -> None:
+def worker(concurrency: int = 2, loglevel: str = "info", pool: str = "prefork") -> None:
     """Run a Celery worker (needs FLOWDESK_BROKER_URL, e.g. redis://127.0.0.1:6379/0)."""
     from tasks.celery_app import celery_app
 
     if not get_settings().broker_url:
         typer.echo("error: set FLOWDESK_BROKER_URL to run a Celery worker", err=True)
         raise typer.Exit(1)
-    celery_app.worker_main(["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}"])
+    celery_app.worker_main(
+        ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}", f"--pool={pool}", "--without-gossip"]
+    )
 
 
 @app.command()

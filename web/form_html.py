@@ -16,6 +16,8 @@ from markupsafe import Markup
 
 from domain.errors import InvalidInput
 from engine.forms import validate_form_data
+from web.i18n import translations
+from web.templating import env
 
 INDEX = "__INDEX__"  # placeholder in the template row of a table; app.js replaces it with the next row number
 _MISSING: Any = object()
@@ -28,12 +30,9 @@ def N_(message: str) -> str:  # noqa: N802 - the conventional gettext-noop marke
 
 
 # Messages produced here or by engine.forms; listed so that the catalog translates them where they are shown.
-MESSAGES = (
-    N_("Enter a number."), N_("Enter a whole number."), N_("Choose yes or no."), N_("This field is required."),
-    N_("Unknown field."), N_("Must be of type number."), N_("Must be of type integer."),
-    N_("Must be of type string."), N_("Must be of type boolean."), N_("Must be of type array."),
-    N_("Must be of type object."),
-)
+MESSAGES = (N_("This field is required."), N_("Unknown field."), N_("Must be of type number."),
+            N_("Must be of type integer."), N_("Must be of type string."), N_("Must be of type boolean."),
+            N_("Must be of type array."), N_("Must be of type object."))
 
 
 @dataclass
@@ -97,16 +96,11 @@ def build_form(schema: dict[str, Any], ui: dict[str, Any] | None = None, values:
 
 
 def _ordered(names: list[str], order: list[str] | None) -> list[str]:
-    if not order:
-        return names
-    head = [n for n in order if n in names]
-    tail = [n for n in names if n not in head]
-    if "*" in order:
-        star = order.index("*")
-        before = [n for n in order[:star] if n in names]
-        after = [n for n in order[star + 1:] if n in names]
-        return before + [n for n in names if n not in before and n not in after] + after
-    return head + tail
+    """names in ui:order; the rest where "*" stands, else at the end."""
+    listed = [n for n in order or [] if n in names or n == "*"]
+    listed += [] if "*" in listed else ["*"]
+    star = listed.index("*")
+    return listed[:star] + [n for n in names if n not in listed] + listed[star + 1:]
 
 
 def _object_fields(schema: dict[str, Any], ui: dict[str, Any], values: Any, path: list[str | int],
@@ -226,11 +220,8 @@ def schema_type(prop: dict[str, Any]) -> str:
         return str(kind)
     if "properties" in prop:
         return "object"
-    enum = prop.get("enum") or [""]
-    sample = enum[0]
-    if isinstance(sample, bool):
-        return "boolean"
-    return "integer" if isinstance(sample, int) else "number" if isinstance(sample, float) else "string"
+    sample = (prop.get("enum") or [""])[0]
+    return {bool: "boolean", int: "integer", float: "number"}.get(type(sample), "string")
 
 
 def parse_form(items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
@@ -341,9 +332,6 @@ def typed_data(schema: dict[str, Any] | None, raw: dict[str, Any]) -> dict[str, 
 
 def render_fields(form: Form, locale: str = "en") -> Markup:
     """The form's fields as HTML (what task and start pages include)."""
-    from web.i18n import translations
-    from web.templating import env
-
     trans = translations(locale)
     html = env.get_template("partials/form_fields.html").render(form=form, _=trans.gettext, gettext=trans.gettext,
                                                                  ngettext=trans.ngettext, index=INDEX)

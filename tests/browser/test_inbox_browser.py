@@ -73,7 +73,7 @@ def test_sales_starts_a_lead_and_completes_the_first_tasks(page: Any, goods: tup
     assert page.locator("h1").inner_text() == "Qualify lead"
     assert key in page.content()
     page.check("input[name=qualified][value=true]")
-    page.check("input[name=budget_confirmed]")
+    page.check("input[type=checkbox][name=budget_confirmed]")
     shot(page, "qualify-lead")
     page.click("#complete-btn")
 
@@ -124,6 +124,7 @@ def test_claim_and_unclaim_in_the_inbox_without_a_reload(page: Any, goods: tuple
     page.locator("tr.task-row", has_text=other).locator("button[data-action=claim]").click()
     page.wait_for_selector("#flash .flash-error")
     assert "Someone else has already claimed this task." in page.inner_text("#flash")
+    assert "is-stale" in (page.locator("tr.task-row", has_text=other).get_attribute("class") or "")
     shot(page, "inbox-conflict")
     assert page.evaluate("window.__noReload") == "still here"
 

@@ -34,16 +34,17 @@ def _redis_or_skip() -> None:
 
 
 @pytest.fixture(scope="module")
-def celery_worker(world: None, database_url: str) -> Iterator[str]:
-    """A real `celery worker` process on Redis and the test database; dispatch goes to it."""
+def celery_worker(world: None, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `flowdesk worker` (Celery) process on Redis and the test database; dispatch goes to it."""
     _redis_or_skip()
     queue = f"flowdesk-test-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "FLOWDESK_BROKER_URL": REDIS_URL, "FLOWDESK_DATABASE_URL": database_url,
            "FLOWDESK_QUEUE": queue}
+    log = (tmp_path_factory.mktemp("celery") / "worker.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tasks.celery_app", "worker", "--pool=solo", "--concurrency=1",
-         "--loglevel=warning", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        env=env, cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "flowdesk.cli", "worker", "--pool", "solo", "--concurrency", "1",
+         "--loglevel", "warning"],
+        env=env, cwd=Path(__file__).resolve().parents[2], stdout=log, stderr=subprocess.STDOUT,
     )
     from tasks import celery_app as transport
 
@@ -59,6 +60,7 @@ def celery_worker(world: None, database_url: str) -> Iterator[str]:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
         redis.Redis.from_url(REDIS_URL).delete(queue)
 
 

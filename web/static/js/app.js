@@ -46,7 +46,14 @@
     area.replaceChildren(box);
   }
   document.addEventListener("htmx:responseError", function (event) {
-    if (event.detail && event.detail.xhr && event.detail.xhr.status >= 500) failed();
+    var status = event.detail && event.detail.xhr ? event.detail.xhr.status : 0;
+    if (status >= 500) { failed(); return; }
+    // A task someone else took or finished: grey its row out instead of offering a button that cannot work.
+    var row = event.detail && event.detail.elt ? event.detail.elt.closest("tr.task-row") : null;
+    if (row && status === 409) {
+      row.classList.add("is-stale");
+      row.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    }
   });
   document.addEventListener("htmx:sendError", failed);
 })();
