@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from sqlalchemy.event import listens_for
 from sqlalchemy.orm import Session
 
 from engine.models import ProcessDefinition, ProcessInstance
@@ -30,6 +31,7 @@ class DefinitionInfo:
 
 _infos: dict[int, DefinitionInfo] = {}
 _lock = threading.Lock()
+_LOADED = "flowdesk_definitions_loaded"
 
 
 def definition_info(session: Session, definition_id: int) -> DefinitionInfo:
@@ -47,7 +49,23 @@ def definition_info(session: Session, definition_id: int) -> DefinitionInfo:
         )
         with _lock:
             _infos[definition_id] = info
+        session.info.setdefault(_LOADED, set()).add(definition_id)
     return info
+
+
+@listens_for(Session, "after_commit")
+def _keep_loaded(session: Session) -> None:
+    session.info.pop(_LOADED, None)
+
+
+@listens_for(Session, "after_rollback")
+@listens_for(Session, "after_soft_rollback")
+def _evict_loaded(session: Session, *_: object) -> None:
+    # A definition read in a transaction that rolled back may not exist, and its id may be reused.
+    loaded = session.info.pop(_LOADED, set())
+    with _lock:
+        for definition_id in loaded:
+            _infos.pop(definition_id, None)
 
 
 def clear_cache() -> None:

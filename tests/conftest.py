@@ -72,8 +72,11 @@ def session(db_engine: Engine) -> Iterator[Session]:
         yield sess
     finally:
         sess.close()
-        outer.rollback()
+        outer.rollback()  # under the session's feet: its rollback hooks do not see this
         conn.close()
+        from engine import store
+
+        store.clear_cache()
 
 
 @pytest.fixture
