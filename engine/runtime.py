@@ -265,11 +265,19 @@ def start_instance(
 
 
 def _locked_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance]:
-    task = session.get(HumanTask, task_id)
-    if task is None:
+    """Lock the task's instance first, then read the task: after the lock it cannot change under us."""
+    stmt = (
+        select(ProcessInstance)
+        .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
+        .where(HumanTask.id == task_id)
+        .execution_options(populate_existing=True)
+    )
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update(of=ProcessInstance)
+    instance = session.scalar(stmt)
+    task = session.get(HumanTask, task_id, populate_existing=True) if instance is not None else None
+    if task is None or instance is None:
         raise NotFound(f"task {task_id} not found", code="task_not_found")
-    instance = lock_instance(session=session, instance_id=task.instance_id)
-    session.refresh(task)  # re-read after the lock: another step may have completed it meanwhile
     return task, instance
 
 
