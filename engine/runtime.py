@@ -99,12 +99,21 @@ def _task_properties(task: Any) -> dict[str, str]:
 
 
 def _sync_human_tasks(ctx: StepContext, definition: store.DefinitionInfo, ready_tasks: list[Any]) -> None:
+    """Open a row for each newly READY user/manual task; cancel rows whose task left READY without completing.
+
+    Every READY manual task has an open row, so the rows open before the step are the READY tasks at load
+    time: no query is needed unless something must be cancelled (an interrupting event, a cancelled branch).
+    """
     ready = {str(t.id): t for t in ready_tasks}
-    open_rows = ctx.session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == ctx.instance_id, HumanTask.status == TaskStatus.OPEN)
-    ).all()
-    for row in open_rows:
-        if row.task_guid not in ready:
+    gone = ctx.open_before - set(ready) - ctx.closed
+    if gone:
+        for row in ctx.session.scalars(
+            select(HumanTask).where(
+                HumanTask.instance_id == ctx.instance_id,
+                HumanTask.task_guid.in_(gone),
+                HumanTask.status == TaskStatus.OPEN,
+            )
+        ):
             row.status = TaskStatus.CANCELLED
             history.record(
                 session=ctx.session,
@@ -114,9 +123,8 @@ def _sync_human_tasks(ctx: StepContext, definition: store.DefinitionInfo, ready_
                 element_id=row.element_id,
                 task_guid=row.task_guid,
             )
-    known = {row.task_guid for row in open_rows}
     for guid, task in ready.items():
-        if guid in known:
+        if guid in ctx.open_before:
             continue
         spec, props = task.task_spec, _task_properties(task)
         lane = getattr(spec, "lane", None)
@@ -132,7 +140,6 @@ def _sync_human_tasks(ctx: StepContext, definition: store.DefinitionInfo, ready_
             created_at=clock.now(),
         )
         ctx.session.add(row)
-        ctx.session.flush()
         history.record(
             session=ctx.session,
             type_=EventType.TASK_READY,
@@ -140,7 +147,7 @@ def _sync_human_tasks(ctx: StepContext, definition: store.DefinitionInfo, ready_
             instance_id=ctx.instance_id,
             element_id=row.element_id,
             task_guid=guid,
-            data={"name": row.name, "candidate_group": row.candidate_group, "human_task_id": row.id},
+            data={"name": row.name, "candidate_group": row.candidate_group},
         )
 
 
@@ -160,13 +167,23 @@ def _enqueue_async_services(ctx: StepContext, workflow: BpmnWorkflow) -> None:
 
     for task in workflow.get_tasks(state=TaskState.STARTED):
         if isinstance(task.task_spec, FlowdeskServiceTask) and task.task_spec.is_async:
-            job = jobs.enqueue(session=ctx.session, kind="service", key=f"service:{ctx.instance_id}:{task.id}",
-                               instance_id=ctx.instance_id, task_guid=str(task.id))
+            job = jobs.enqueue(
+                session=ctx.session,
+                kind="service",
+                key=f"service:{ctx.instance_id}:{task.id}",
+                instance_id=ctx.instance_id,
+                task_guid=str(task.id),
+            )
             if job.attempts == 0 and job.status == "pending":
-                history.record(session=ctx.session, type_=EventType.JOB_SCHEDULED, actor=ctx.actor,
-                               instance_id=ctx.instance_id, element_id=task.task_spec.bpmn_id,
-                               task_guid=str(task.id), data={"kind": "service", "job_id": job.id,
-                                                             "operator": task.task_spec.operation_name})
+                history.record(
+                    session=ctx.session,
+                    type_=EventType.JOB_SCHEDULED,
+                    actor=ctx.actor,
+                    instance_id=ctx.instance_id,
+                    element_id=task.task_spec.bpmn_id,
+                    task_guid=str(task.id),
+                    data={"kind": "service", "job_id": job.id, "operator": task.task_spec.operation_name},
+                )
 
 
 def _finish_step(ctx: StepContext, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
@@ -191,7 +208,9 @@ def _finish_step(ctx: StepContext, instance: ProcessInstance, workflow: BpmnWork
 def load_for_step(session: Session, instance: ProcessInstance, *, actor: str) -> tuple[StepContext, BpmnWorkflow]:
     """The context and workflow for one step on a locked instance."""
     ctx = StepContext(session=session, instance_id=instance.id, actor=actor)
-    return ctx, store.load(session, instance, ctx)
+    workflow = store.load(session, instance, ctx)
+    ctx.open_before = {str(t.id) for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+    return ctx, workflow
 
 
 def advance(ctx: StepContext, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
@@ -352,8 +371,8 @@ def complete_task(*, session: Session, task_id: int, actor: Actor, data: dict[st
     if instance.status != InstanceStatus.RUNNING:
         raise Conflict(f"instance {instance.id} is {instance.status}", code="instance_not_running")
     clean = validate_form_data(form_schema(session, task), decimalize(data))
-    ctx = StepContext(session=session, instance_id=instance.id, actor=actor.username)
-    workflow = store.load(session, instance, ctx)
+    ctx, workflow = load_for_step(session, instance, actor=actor.username)
+    ctx.closed.add(task.task_guid)
     spiff_task = workflow.get_task_from_id(UUID(task.task_guid))
     if spiff_task is None or not spiff_task.has_state(TaskState.READY):
         raise Conflict(f"task {task.id} is not ready in the workflow", code="task_not_open")

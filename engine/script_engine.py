@@ -6,7 +6,7 @@ SpiffWorkflow does not serialize the script engine: runtime attaches a fresh one
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -24,6 +24,8 @@ class StepContext:
     session: Session
     instance_id: int
     actor: str
+    open_before: set[str] = field(default_factory=set)  # guids of READY human tasks when the step began
+    closed: set[str] = field(default_factory=set)  # human tasks this step completed
 
 
 class FlowdeskScriptEngine(PythonScriptEngine):
