@@ -18,14 +18,14 @@ install: $(BIN)/python assets
 install-test: $(BIN)/python assets
 	$(BIN)/pip install -q -e '.[test]'
 	$(MAKE) i18n
-	@command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium) \
+	@command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium fonts-wqy-microhei) \
 	  || echo "warning: could not install chromium; browser tests need /usr/bin/chromium"
 
 assets:
 	bash scripts/fetch_assets.sh
 
 i18n:
-	$(BIN)/pybabel compile -q -d web/translations -D messages
+	$(BIN)/pybabel -q compile -d web/translations -D messages
 
 run: install
 	$(BIN)/flowdesk db upgrade

@@ -37,7 +37,8 @@ def seed(url: str) -> None:
         seed_master_data(session)
         deployment.deploy(session=session, files=process_bundle(), actor="owner")
         for n, hours in enumerate((49, 30, 26, 7, 3, 1)):
-            clock.set_clock(lambda hours=hours: now - timedelta(hours=hours))
+            moment = now - timedelta(hours=hours)
+            clock.set_clock(lambda moment=moment: moment)  # type: ignore[misc]
             instance = runtime.start_instance(session=session, process_key="lead_to_cash", actor=sales, variables={
                 "customer_code": CUSTOMERS[n % len(CUSTOMERS)][0], "lead_title": f"Lead {n + 1}", "source": "web"})
             task = runtime.next_task_for(session=session, instance_id=instance.id, actor=sales)

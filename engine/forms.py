@@ -80,13 +80,39 @@ def _field_path(error: Any) -> str:
     return path or "(form)"
 
 
+def _plain(value: Any) -> str:
+    return str(value) if isinstance(value, Decimal | int | float | str) else json.dumps(value, default=str)
+
+
+_TEMPLATES = {
+    "minimum": "Must be at least {v}.",
+    "maximum": "Must be at most {v}.",
+    "exclusiveMinimum": "Must be more than {v}.",
+    "exclusiveMaximum": "Must be less than {v}.",
+    "multipleOf": "Must be a multiple of {v}.",
+    "minLength": "Must be at least {v} characters.",
+    "maxLength": "Must be at most {v} characters.",
+    "minItems": "Needs at least {v} entries.",
+    "maxItems": "Takes at most {v} entries.",
+    "format": "Must be a valid {v}.",
+    "pattern": "Does not match the expected pattern.",
+}
+
+
 def _message(error: Any) -> str:
+    """A short sentence without Python reprs (the UI translates these by keyword)."""
     if error.validator == "required":
         return "This field is required."
     if error.validator == "additionalProperties":
         return "Unknown field."
     if error.validator == "type":
         return f"Must be of type {error.validator_value}."
+    if error.validator == "enum":
+        return "Must be one of: " + ", ".join(_plain(v) for v in error.validator_value) + "."
+    if error.validator == "const":
+        return f"Must be {_plain(error.validator_value)}."
+    if error.validator in _TEMPLATES:
+        return _TEMPLATES[error.validator].format(v=_plain(error.validator_value))
     return str(error.message)
 
 

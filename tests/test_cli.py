@@ -35,8 +35,10 @@ def test_db_upgrade_then_demo_loads_once(run_cli) -> None:  # type: ignore[no-un
 
 def test_deploy_prints_versions_and_refuses_broken_files(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     run_cli("db", "upgrade")
-    files = [str(p) for p in [ROOT / "processes/lead_to_cash.bpmn", *sorted((ROOT / "processes/decisions").glob("*.dmn")),
-                              *sorted((ROOT / "processes/forms").glob("*.json"))]]
+    from flowdesk.demo import process_bundle
+
+    files = [str(ROOT / "processes" / sub / f.name) for f in process_bundle()
+             for sub in ("", "decisions", "forms") if (ROOT / "processes" / sub / f.name).is_file()]
     assert "lead_to_cash v1 deployed" in run_cli("deploy", *files).stdout
     assert "lead_to_cash v1 unchanged" in run_cli("deploy", *files).stdout
     broken = tmp_path / "broken.bpmn"

@@ -38,7 +38,8 @@ def test_identical_content_keeps_the_version_and_new_content_makes_the_next(sess
 
 
 def test_malformed_xml_is_refused_with_its_line(session: Session) -> None:
-    err = _refused(session, [BundleFile("broken.bpmn", (HEADER + "<bpmn:process id='x'>\n<oops></bpmn:process>").encode())])
+    broken = HEADER + "<bpmn:process id='x'>\n<oops></bpmn:process>"
+    err = _refused(session, [BundleFile("broken.bpmn", broken.encode())])
     assert "malformed XML" in err.problems[0].message
     assert err.problems[0].line == 4
 

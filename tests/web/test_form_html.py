@@ -11,6 +11,7 @@ import pytest
 
 from domain.errors import InvalidInput
 from web.form_html import INDEX, build_form, coerce, parse_form, render_fields, typed_data
+from web.pages.messages import readable_errors
 
 FORMS = Path(__file__).resolve().parents[2] / "processes" / "forms"
 
@@ -146,3 +147,15 @@ def test_typed_data_reports_parse_errors_together_with_schema_errors() -> None:
 
 def test_typed_data_without_a_form_is_empty() -> None:
     assert typed_data(None, {"anything": "x"}) == {}
+
+
+@pytest.mark.parametrize(("message", "readable"), [
+    ("Decimal('-1') is less than or equal to the minimum of 0", "Must be more than 0."),
+    ("Decimal('-5') is less than the minimum of 0", "Must be at least 0."),
+    ("Decimal('1.234') is not a multiple of Decimal('0.01')", "Must be a multiple of 0.01."),
+    ("'' should be non-empty", "This field is required."),
+    ("'2025-13-01' is not a 'date'", "Enter a valid date."),
+    ("something the rules do not know", "something the rules do not know"),
+])
+def test_schema_messages_are_made_readable(message: str, readable: str) -> None:
+    assert readable_errors([{"field": "x", "message": message}], lambda s: s) == [{"field": "x", "message": readable}]

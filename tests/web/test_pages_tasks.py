@@ -66,7 +66,7 @@ def test_invalid_task_data_rerenders_with_inline_errors_and_changes_nothing(brow
     assert response.status_code == 422
     assert 'value="abc"' in response.text and 'value="-5"' in response.text and "keep me" in response.text
     assert "Enter a number." in response.text and 'id="f-lines-0-quantity-error"' in response.text
-    assert 'id="f-lines-0-unit_price-error"' in response.text
+    assert 'id="f-lines-0-unit_price-error">Must be at least 0.<' in response.text
     with transaction() as session:
         task = session.get(HumanTask, quote)
         assert task is not None and task.status == "open"
@@ -118,3 +118,22 @@ def test_a_task_without_a_form_has_just_a_done_button(browser: Callable[..., Bro
     assert '<button type="submit" class="btn btn-primary" id="complete-btn">' in page.text
     done = admin.post(f"/tasks/{task_id(page)}/complete", {})
     assert done.url.path == "/" and "“Review” completed" in done.text
+
+
+def test_a_rejected_quote_comes_back_with_its_lines_and_the_reason(browser: Callable[..., Browser],
+                                                                   goods: tuple[str, str]) -> None:
+    sales, director = browser("sales"), browser("director")
+    key = unique()
+    quote = sales.post(f"/tasks/{task_id(start_lead(sales, goods[0], key))}/complete", {"qualified": "true"})
+    sales.post(f"/tasks/{task_id(quote)}/complete", {
+        "lines[0][item_sku]": goods[1], "lines[0][quantity]": "30", "lines[0][unit_price]": "2600.00"})
+    approval = inbox_row(director, key)
+    assert approval is not None
+    missing = director.post(f"/tasks/{approval}/complete", {"decision": "reject"})
+    assert missing.status_code == 422 and 'id="f-comment-error">This field is required.<' in missing.text
+    director.post(f"/tasks/{approval}/complete", {"decision": "reject", "comment": "discount too low"})
+    rework = inbox_row(sales, key)
+    assert rework is not None and rework != task_id(quote)
+    page = sales.get(f"/tasks/{rework}").text
+    assert "<h1>Prepare quote</h1>" in page and "discount too low" in page
+    assert re.search(r'name="lines\[0\]\[quantity\]" value="30"', page) and f'value="{goods[1]}"' in page

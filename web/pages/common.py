@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -97,7 +98,7 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
-def age(locale: str):  # type: ignore[no-untyped-def]
+def age(locale: str) -> Callable[[datetime | None], str]:
     """A template helper: how long ago a datetime was, in words of locale."""
 
     def _age(moment: datetime | None) -> str:

@@ -41,6 +41,8 @@ def instance_facts(instance: ProcessInstance, definition: ProcessDefinition | No
     for key, title in (("quote_total", _("Quote total")), ("approval_threshold", _("Approval threshold"))):
         if v.get(key) not in (None, ""):
             facts.append((title, _money(fmt, v[key], currency)))
+    if v.get("decision"):  # the director's last word, for a quote sent back
+        facts += [(_("Decision"), str(v["decision"])), (_("Comment"), str(v.get("comment") or ""))]
     facts += _documents(v, fmt, _, currency)
     return [(k, val) for k, val in facts if val]
 

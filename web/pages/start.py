@@ -19,6 +19,7 @@ from web.deps import SessionDep, actor_of
 from web.errors import status_for
 from web.pages import diagram
 from web.pages.common import UserDep, flash, gettext_for, page, redirect
+from web.pages.messages import readable_errors
 from web.templating import locale_of
 
 router = APIRouter()
@@ -90,7 +91,7 @@ def _start_failed(request: Request, session: Session, user: User, key: str, raw:
     definition = deployment.latest(session=session, key=key)
     assert definition is not None
     field_errors = exc.errors if isinstance(exc, InvalidInput) else None
-    card = _card(definition, locale_of(request), raw, field_errors)
+    card = _card(definition, locale_of(request), raw, readable_errors(field_errors, gettext_for(request)))
     card.business_key = business_key or ""
     card.problem = None if field_errors else exc
     return _start_page(request, session, user, card, status_for(exc))

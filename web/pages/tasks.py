@@ -32,24 +32,29 @@ from web.pages.common import (
 )
 from web.pages.context import instance_facts, quote_lines
 from web.pages.inbox import inbox_rows
+from web.pages.messages import readable_errors
 from web.templating import locale_of
 
 router = APIRouter()
 
 
-def _prefill(schema: dict[str, Any], instance: ProcessInstance) -> dict[str, Any] | None:
-    """Values the instance already holds for the form's fields (a quote sent back for rework keeps its lines)."""
-    variables = instance.variables or {}
-    known = {k: variables[k] for k in (schema.get("properties") or {}) if k in variables}
-    return with_defaults(schema, known) if known else None
-
-
-def _submitted(session: Session, task: HumanTask) -> dict[str, Any] | None:
-    """The form data a completed task was completed with."""
+def _form_data(session: Session, task: HumanTask, same_guid: bool) -> dict[str, Any] | None:
+    """The form data of this task (same_guid) or of the last earlier run of its step in the instance."""
+    found = None
     for event in history.instance_history(session=session, instance_id=task.instance_id):
-        if event.type == EventType.TASK_COMPLETED and event.task_guid == task.task_guid:
-            return dict(event.data.get("form_data") or {})
-    return None
+        if event.type == EventType.TASK_COMPLETED and (
+                event.task_guid == task.task_guid if same_guid else event.element_id == task.element_id):
+            found = dict(event.data.get("form_data") or {})
+    return found
+
+
+def _prefill(session: Session, task: HumanTask, schema: dict[str, Any]) -> dict[str, Any] | None:
+    """A step done again (a quote sent back for rework) starts from last time's entries; decisions are asked afresh."""
+    previous = _form_data(session, task, same_guid=False) or {}
+    props = schema.get("properties") or {}
+    kept = {k: v for k, v in previous.items() if k in props and "enum" not in props[k]
+            and form_html.schema_type(props[k]) != "boolean"}
+    return with_defaults(schema, kept) if kept else None
 
 
 def task_view(request: Request, session: Session, user: User, task: HumanTask, instance: ProcessInstance, *,
@@ -59,8 +64,9 @@ def task_view(request: Request, session: Session, user: User, task: HumanTask, i
     schema = runtime.form_schema(session, task)
     form = None
     if schema is not None and (task.status == TaskStatus.OPEN or values is not None):  # keep what was entered
-        shown = values if values is not None else _prefill(schema, instance)
-        form = form_html.build_form(schema, inbox.ui_schema(session, task), shown, errors)
+        shown = values if values is not None else _prefill(session, task, schema)
+        form = form_html.build_form(schema, inbox.ui_schema(session, task), shown,
+                                    readable_errors(errors, gettext_for(request)))
     definition = session.get(ProcessDefinition, instance.definition_id)
     fmt = Formatter(locale_of(request))
     return page(request, "task.html", {
@@ -68,7 +74,7 @@ def task_view(request: Request, session: Session, user: User, task: HumanTask, i
         "form_html": form_html.render_fields(form, locale_of(request)) if form else None,
         "facts": instance_facts(instance, definition, fmt, gettext_for(request)),
         "lines": quote_lines(instance), "problem": problem,
-        "submitted": _submitted(session, task) if task.status == TaskStatus.COMPLETED else None,
+        "submitted": _form_data(session, task, same_guid=True) if task.status == TaskStatus.COMPLETED else None,
         "claimed_by_other": task.assignee not in (None, user.username),
     }, session=session, user=user, status_code=status_code)
 

@@ -29,7 +29,8 @@ def list_tasks(
 def _visible(session: SessionDep, user: ApiUser, task_id: int) -> tuple[HumanTask, ProcessInstance]:
     task = session.get(HumanTask, task_id)
     actor = actor_of(user)
-    if task is None or not (actor.may_work(task) or task.assignee == user.username or task.completed_by == user.username):
+    involved = task is not None and user.username in (task.assignee, task.completed_by)
+    if task is None or not (actor.may_work(task) or involved):
         raise NotFound(f"task {task_id} not found", code="task_not_found")
     instance = session.get(ProcessInstance, task.instance_id)
     assert instance is not None
