@@ -13,6 +13,7 @@ class Settings:
     broker_url: str | None = None
     secret_key: str = "flowdesk-dev-secret-change-me"
     default_locale: str = "en"
+    timezone: str = "UTC"
     processes_dir: str = field(default_factory=lambda: os.path.join(os.path.dirname(__file__), "..", "processes"))
 
     @property
@@ -28,4 +29,5 @@ def get_settings() -> Settings:
         broker_url=os.environ.get("FLOWDESK_BROKER_URL") or None,
         secret_key=os.environ.get("FLOWDESK_SECRET_KEY", Settings.secret_key),
         default_locale=os.environ.get("FLOWDESK_LOCALE", Settings.default_locale),
+        timezone=os.environ.get("FLOWDESK_TIMEZONE", Settings.timezone),
     )

@@ -9,8 +9,10 @@ from typing import Any
 
 from lxml import etree
 
+from domain.errors import InvalidInput
 from engine import services
 from engine.bundle import BPMN_NS, NS, SPIFF_NS, Problem
+from engine.durations import parse_duration
 from engine.forms import check_schema
 from engine.sandbox import SandboxError, check_expression, check_script
 
@@ -126,6 +128,17 @@ def _check_forms(fname: str, process: etree._Element, forms: dict[str, Any]) -> 
     return problems
 
 
+def _check_due(fname: str, process: etree._Element) -> list[Problem]:
+    problems: list[Problem] = []
+    for el in process.iter(f"{{{SPIFF_NS}}}property"):
+        if el.get("name") == "dueIn":
+            try:
+                parse_duration(el.get("value", ""))
+            except InvalidInput as exc:
+                problems.append(_problem(fname, el, f"dueIn: {exc.message}"))
+    return problems
+
+
 def check_process_xml(
     fname: str, root: etree._Element, process: etree._Element, *, forms: dict[str, Any]
 ) -> list[Problem]:
@@ -135,4 +148,5 @@ def check_process_xml(
         *_check_scripts(fname, process),
         *_check_service_tasks(fname, process),
         *_check_forms(fname, process, forms),
+        *_check_due(fname, process),
     ]

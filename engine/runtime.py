@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from domain import clock
 from domain.errors import Conflict, FlowdeskError, Forbidden, InvalidInput, NotFound
 from engine import deployment, history, store
+from engine.durations import parse_duration
 from engine.forms import decimalize, validate_form_data
 from engine.history import EventType, to_jsonable
 from engine.models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus
@@ -126,7 +127,7 @@ def _sync_human_tasks(ctx: StepContext, definition: store.DefinitionInfo, ready_
     for guid, task in ready.items():
         if guid in ctx.open_before:
             continue
-        spec, props = task.task_spec, _task_properties(task)
+        spec, props, now = task.task_spec, _task_properties(task), clock.now()
         lane = getattr(spec, "lane", None)
         row = HumanTask(
             instance_id=ctx.instance_id,
@@ -137,7 +138,8 @@ def _sync_human_tasks(ctx: StepContext, definition: store.DefinitionInfo, ready_
             candidate_group=definition.lane_groups.get(lane) if lane else None,
             form_file=props.get("formJsonSchemaFilename"),
             ui_form_file=props.get("formUiSchemaFilename"),
-            created_at=clock.now(),
+            created_at=now,
+            due_at=now + parse_duration(props["dueIn"]) if props.get("dueIn") else None,
         )
         ctx.session.add(row)
         history.record(

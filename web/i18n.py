@@ -6,11 +6,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
+
+from domain.settings import get_settings
 
 SUPPORTED = ("en", "zh_Hans_CN")
 DIRECTORY = Path(__file__).parent / "translations"
@@ -41,6 +44,15 @@ def negotiate(user_locale: str | None, accept_language: str | None, default: str
         if chosen := normalize(lang):
             return chosen
     return normalize(default) or "en"
+
+
+@lru_cache
+def display_zone() -> ZoneInfo:
+    """The time zone pages show times in (FLOWDESK_TIMEZONE, default UTC); stored times are always UTC."""
+    try:
+        return ZoneInfo(get_settings().timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 @lru_cache
@@ -78,4 +90,4 @@ class Formatter:
     def datetime(self, value: datetime | None) -> str:
         if value is None:
             return ""
-        return format_datetime(value, format="medium", tzinfo=None, locale=self.locale)
+        return format_datetime(value, format="medium", tzinfo=display_zone(), locale=self.locale)

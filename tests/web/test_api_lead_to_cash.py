@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -56,6 +57,8 @@ def test_lead_to_cash_runs_to_the_end_through_the_api(client: TestClient, as_use
 
     qualify = only_task(client, iid, sales)
     assert (qualify["element_id"], qualify["candidate_group"]) == ("Activity_QualifyLead", "sales")
+    due = datetime.fromisoformat(qualify["due_at"]) - datetime.fromisoformat(qualify["created_at"])
+    assert due == timedelta(hours=4)  # dueIn="PT4H" in the diagram
     detail = client.get(f"/api/v1/tasks/{qualify['id']}", headers=sales).json()
     assert detail["form_schema"]["properties"]["qualified"]["type"] == "boolean"
     assert client.post(f"/api/v1/tasks/{qualify['id']}/claim", headers=sales).json()["assignee"] == "sales"
