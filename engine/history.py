@@ -89,9 +89,12 @@ def record(
     chain = chain or f"instance:{instance_id}"
     heads: dict[str, tuple[int, str]] = session.info.setdefault(_HEADS, {})
     if chain not in heads:
-        last = session.execute(
-            select(Event.seq, Event.hash).where(Event.chain == chain).order_by(Event.seq.desc()).limit(1)
-        ).first()
+        # Core, not ORM: no autoflush is needed, since nothing of this chain is buffered before its head is read.
+        last = (
+            session.connection()
+            .execute(select(Event.seq, Event.hash).where(Event.chain == chain).order_by(Event.seq.desc()).limit(1))
+            .first()
+        )
         heads[chain] = (last[0], last[1]) if last else (0, GENESIS)
     seq, prev = heads[chain][0] + 1, heads[chain][1]
     at = clock.now()

@@ -286,19 +286,19 @@ def start_instance(
 
 
 def _locked_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance]:
-    """Lock the task's instance first, then read the task: after the lock it cannot change under us."""
+    """Lock the task's instance and read both in one statement: after the lock the task cannot change under us."""
     stmt = (
-        select(ProcessInstance)
+        select(ProcessInstance, HumanTask)
         .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
         .where(HumanTask.id == task_id)
         .execution_options(populate_existing=True)
     )
     if session.get_bind().dialect.name != "sqlite":
         stmt = stmt.with_for_update(of=ProcessInstance)
-    instance = session.scalar(stmt)
-    task = session.get(HumanTask, task_id, populate_existing=True) if instance is not None else None
-    if task is None or instance is None:
+    row = session.execute(stmt).first()
+    if row is None:
         raise NotFound(f"task {task_id} not found", code="task_not_found")
+    instance, task = row
     return task, instance
 
 

@@ -42,7 +42,8 @@ def test_changing_the_actor_is_detected(session: Session) -> None:
 
 def test_events_of_one_transaction_continue_the_stored_chain(session: Session) -> None:
     _chain(session, "test:continue", 2)
-    session.info.pop("flowdesk_event_chain_heads", None)  # as in a new transaction
+    history.write_pending_events(session)  # what commit does ...
+    session.info.pop("flowdesk_event_chain_heads", None)  # ... and then a new transaction starts without a head
     _chain(session, "test:continue", 2)
     seqs = session.scalars(select(Event.seq).where(Event.chain == "test:continue").order_by(Event.seq)).all()
     assert seqs == [1, 2, 3, 4]
