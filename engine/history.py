@@ -22,6 +22,9 @@ _PENDING = "flowdesk_pending_events"
 
 
 class EventType(enum.StrEnum):
+    """Each element completes with exactly one event: TASK_COMPLETED (people), SERVICE_CALLED (service tasks),
+    ELEMENT_COMPLETED (everything else). PATH_EVENTS are those three."""
+
     DEFINITION_DEPLOYED = "definition_deployed"
     INSTANCE_STARTED = "instance_started"
     INSTANCE_COMPLETED = "instance_completed"
@@ -48,6 +51,9 @@ def _default(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+PATH_EVENTS = frozenset({EventType.ELEMENT_COMPLETED, EventType.TASK_COMPLETED, EventType.SERVICE_CALLED})
 
 
 def to_jsonable(data: Any) -> Any:

@@ -72,7 +72,7 @@ class ProcessInstance(Base):
     status: Mapped[InstanceStatus] = mapped_column(String(16), default=InstanceStatus.RUNNING, index=True)
     state: Mapped[str] = mapped_column(Text)
     # JSON-safe snapshot of the current task data: context for inbox and task pages without loading the workflow.
-    variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, deferred=True)
     serializer_version: Mapped[str] = mapped_column(String(16))
     started_by: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(default=clock.now)

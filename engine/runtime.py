@@ -24,6 +24,8 @@ from engine.models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus
 from engine.script_engine import StepContext
 from engine.spiff import FlowdeskServiceTask, Serializer
 
+OPENED_KEY = "flowdesk_opened_tasks"  # human tasks opened by steps of this session
+
 
 class StepFailed(FlowdeskError):
     """The engine could not reach the next wait state; the whole step is rolled back."""
@@ -78,7 +80,8 @@ def _run_engine(ctx: StepContext, workflow: BpmnWorkflow) -> None:
 
     def completed(task: Any) -> None:
         spec = task.task_spec
-        if spec.bpmn_id and task.has_state(TaskState.COMPLETED):
+        # One completion event per element: service tasks already wrote service_called, people task_completed.
+        if spec.bpmn_id and task.has_state(TaskState.COMPLETED) and not isinstance(spec, FlowdeskServiceTask):
             history.record(
                 session=ctx.session,
                 type_=EventType.ELEMENT_COMPLETED,
@@ -142,6 +145,7 @@ def _sync_human_tasks(ctx: StepContext, definition: store.DefinitionInfo, ready_
             due_at=now + parse_duration(props["dueIn"]) if props.get("dueIn") else None,
         )
         ctx.session.add(row)
+        ctx.session.info.setdefault(OPENED_KEY, []).append(row)
         history.record(
             session=ctx.session,
             type_=EventType.TASK_READY,
@@ -399,14 +403,21 @@ def complete_task(*, session: Session, task_id: int, actor: Actor, data: dict[st
     return task
 
 
+def _workable(row: HumanTask, actor: Actor) -> bool:
+    return row.assignee == actor.username or (row.assignee is None and actor.may_work(row))
+
+
 def next_task_for(*, session: Session, instance_id: int, actor: Actor) -> HumanTask | None:
-    """The actor's next open task in an instance (assigned to them, or claimable by their groups)."""
+    """The actor's next open task in an instance (assigned to them, or claimable by their groups).
+
+    A task the actor's own step just opened comes first, without a query (the inbox's "next task" hop).
+    """
+    for row in session.info.get(OPENED_KEY, ()):
+        if row.instance_id == instance_id and row.status == TaskStatus.OPEN and _workable(row, actor):
+            return row
     rows = session.scalars(
         select(HumanTask)
         .where(HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.OPEN)
         .order_by(HumanTask.created_at, HumanTask.id)
     ).all()
-    for row in rows:
-        if row.assignee == actor.username or (row.assignee is None and actor.may_work(row)):
-            return row
-    return None
+    return next((row for row in rows if _workable(row, actor)), None)

@@ -62,6 +62,8 @@ def test_sales_starts_a_lead_and_completes_the_first_tasks(page: Any, goods: tup
     sign_in(page, "sales")
     page.goto("/start")
     card = page.locator("#process-lead_to_cash")
+    if card.get_attribute("open") is None:  # with many processes deployed the cards start folded
+        card.locator("summary").click()
     card.locator("[name=customer_code]").fill(customer)
     card.locator("[name=lead_title]").fill("Valves for the cooling loop")
     card.locator("[name=source]").select_option("referral")

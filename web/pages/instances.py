@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from domain.errors import NotFound
 from engine import history
-from engine.history import EventType
+from engine.history import PATH_EVENTS
 from engine.models import Event, HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus
 from web.deps import SessionDep, actor_of
 from web.form_html import N_
@@ -29,7 +29,6 @@ NOISE = {"name", "type", "human_task_id", "process_key", "business_key"}
 ENGINE_KEYS = {"operator": N_("Service"), "params": N_("Parameters"), "result": N_("Result"),
                "candidate_group": N_("Candidate group"), "previous_assignee": N_("Previous assignee"),
                "error": N_("Error"), "version": N_("Version")}
-PATH_EVENTS = {EventType.ELEMENT_COMPLETED, EventType.TASK_COMPLETED}
 
 
 @dataclass
