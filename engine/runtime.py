@@ -102,6 +102,13 @@ def _task_properties(task: Any) -> dict[str, str]:
     return dict(getattr(task.task_spec, "extensions", {}).get("properties", {}) or {})
 
 
+def _task_event(session: Session, type_: EventType, actor: str, task: HumanTask, data: dict[str, Any] | None = None
+                ) -> None:
+    """Record an event about one human task in its instance's history."""
+    history.record(session=session, type_=type_, actor=actor, instance_id=task.instance_id,
+                   element_id=task.element_id, task_guid=task.task_guid, data=data)
+
+
 def _sync_human_tasks(ctx: StepContext, definition: store.DefinitionInfo, ready_tasks: list[Any]) -> None:
     """Open a row for each newly READY user/manual task; cancel rows whose task left READY without completing.
 
@@ -119,14 +126,7 @@ def _sync_human_tasks(ctx: StepContext, definition: store.DefinitionInfo, ready_
             )
         ):
             row.status = TaskStatus.CANCELLED
-            history.record(
-                session=ctx.session,
-                type_=EventType.TASK_CANCELLED,
-                actor=ctx.actor,
-                instance_id=ctx.instance_id,
-                element_id=row.element_id,
-                task_guid=row.task_guid,
-            )
+            _task_event(ctx.session, EventType.TASK_CANCELLED, ctx.actor, row)
     for guid, task in ready.items():
         if guid in ctx.open_before:
             continue
@@ -146,15 +146,8 @@ def _sync_human_tasks(ctx: StepContext, definition: store.DefinitionInfo, ready_
         )
         ctx.session.add(row)
         ctx.session.info.setdefault(OPENED_KEY, []).append(row)
-        history.record(
-            session=ctx.session,
-            type_=EventType.TASK_READY,
-            actor=ctx.actor,
-            instance_id=ctx.instance_id,
-            element_id=row.element_id,
-            task_guid=guid,
-            data={"name": row.name, "candidate_group": row.candidate_group},
-        )
+        _task_event(ctx.session, EventType.TASK_READY, ctx.actor, row,
+                    {"name": row.name, "candidate_group": row.candidate_group})
 
 
 def current_data(workflow: BpmnWorkflow, ready: list[Any] | None = None) -> dict[str, Any]:
@@ -326,14 +319,7 @@ def claim_task(*, session: Session, task_id: int, actor: Actor) -> HumanTask:
     if task.assignee is not None:
         raise Conflict(f"task {task.id} is claimed by {task.assignee}", code="claimed_by_other")
     task.assignee, task.claimed_at = actor.username, clock.now()
-    history.record(
-        session=session,
-        type_=EventType.TASK_CLAIMED,
-        actor=actor.username,
-        instance_id=task.instance_id,
-        element_id=task.element_id,
-        task_guid=task.task_guid,
-    )
+    _task_event(session, EventType.TASK_CLAIMED, actor.username, task)
     return task
 
 
@@ -346,15 +332,7 @@ def unclaim_task(*, session: Session, task_id: int, actor: Actor) -> HumanTask:
     if task.assignee != actor.username and not actor.admin:
         raise Conflict(f"task {task.id} is claimed by {task.assignee}", code="claimed_by_other")
     previous, task.assignee, task.claimed_at = task.assignee, None, None
-    history.record(
-        session=session,
-        type_=EventType.TASK_UNCLAIMED,
-        actor=actor.username,
-        instance_id=task.instance_id,
-        element_id=task.element_id,
-        task_guid=task.task_guid,
-        data={"previous_assignee": previous},
-    )
+    _task_event(session, EventType.TASK_UNCLAIMED, actor.username, task, {"previous_assignee": previous})
     return task
 
 
@@ -385,15 +363,7 @@ def complete_task(*, session: Session, task_id: int, actor: Actor, data: dict[st
     spiff_task.data.update(clean)
     task.status, task.completed_at, task.completed_by = TaskStatus.COMPLETED, clock.now(), actor.username
     task.assignee = task.assignee or actor.username
-    history.record(
-        session=session,
-        type_=EventType.TASK_COMPLETED,
-        actor=actor.username,
-        instance_id=instance.id,
-        element_id=task.element_id,
-        task_guid=task.task_guid,
-        data={"name": task.name, "form_data": clean},
-    )
+    _task_event(session, EventType.TASK_COMPLETED, actor.username, task, {"name": task.name, "form_data": clean})
     try:
         spiff_task.run()
     except Exception as exc:  # e.g. a post-script: pin to the element, roll back the step
