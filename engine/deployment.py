@@ -10,7 +10,7 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -195,14 +195,17 @@ def deploy(*, session: Session, files: list[BundleFile], actor: str) -> list[Dep
     return results
 
 
+_LATEST = (
+    select(ProcessDefinition)
+    .where(ProcessDefinition.key == bindparam("key"))
+    .order_by(ProcessDefinition.version.desc())
+    .limit(1)
+)
+
+
 def latest(*, session: Session, key: str) -> ProcessDefinition | None:
     """The newest version of a process key."""
-    return session.scalar(
-        select(ProcessDefinition)
-        .where(ProcessDefinition.key == key)
-        .order_by(ProcessDefinition.version.desc())
-        .limit(1)
-    )
+    return session.scalar(_LATEST, {"key": key})
 
 
 def list_latest(*, session: Session) -> list[ProcessDefinition]:

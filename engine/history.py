@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.event import listens_for
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -19,6 +19,8 @@ from engine.models import Event
 GENESIS = "0" * 64
 _HEADS = "flowdesk_event_chain_heads"
 _PENDING = "flowdesk_pending_events"
+_CHAIN_HEAD = select(Event.seq, Event.hash).where(Event.chain == bindparam("chain")).order_by(Event.seq.desc()).limit(1)
+_INSERT_EVENT = insert(Event)
 
 
 class EventType(enum.StrEnum):
@@ -98,7 +100,7 @@ def record(
         # Core, not ORM: no autoflush is needed, since nothing of this chain is buffered before its head is read.
         last = (
             session.connection()
-            .execute(select(Event.seq, Event.hash).where(Event.chain == chain).order_by(Event.seq.desc()).limit(1))
+            .execute(_CHAIN_HEAD, {"chain": chain})
             .first()
         )
         heads[chain] = (last[0], last[1]) if last else (0, GENESIS)
@@ -122,7 +124,7 @@ def write_pending_events(session: Session, *_: object) -> None:
     """Insert the buffered events; runs before every flush, statement and commit of the session."""
     pending: list[dict[str, Any]] = session.info.pop(_PENDING, [])
     if pending:
-        session.connection().execute(insert(Event), pending)
+        session.connection().execute(_INSERT_EVENT, pending)
 
 
 @listens_for(Session, "do_orm_execute")

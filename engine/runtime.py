@@ -11,7 +11,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from domain import clock
@@ -45,12 +45,31 @@ class Actor:
         return self.admin or task.candidate_group is None or task.candidate_group in self.groups
 
 
+# Built once: hot statements keep their compiled form and cache key between steps.
+_INSTANCE = (
+    select(ProcessInstance)
+    .where(ProcessInstance.id == bindparam("instance_id"))
+    .execution_options(populate_existing=True)
+)
+_LOCKED_INSTANCE = _INSTANCE.with_for_update()
+_TASK_WITH_INSTANCE = (
+    select(ProcessInstance, HumanTask)
+    .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
+    .where(HumanTask.id == bindparam("task_id"))
+    .execution_options(populate_existing=True)
+)
+_TASK_WITH_LOCKED_INSTANCE = _TASK_WITH_INSTANCE.with_for_update(of=ProcessInstance)
+_OPEN_TASKS = (
+    select(HumanTask)
+    .where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == TaskStatus.OPEN)
+    .order_by(HumanTask.created_at, HumanTask.id)
+)
+
+
 def lock_instance(*, session: Session, instance_id: int) -> ProcessInstance:
     """The instance row, re-read and locked (FOR UPDATE on PostgreSQL; SQLite serializes writers)."""
-    stmt = select(ProcessInstance).where(ProcessInstance.id == instance_id).execution_options(populate_existing=True)
-    if session.get_bind().dialect.name != "sqlite":
-        stmt = stmt.with_for_update()
-    instance = session.scalar(stmt)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    instance = session.scalar(_INSTANCE if sqlite else _LOCKED_INSTANCE, {"instance_id": instance_id})
     if instance is None:
         raise NotFound(f"process instance {instance_id} not found", code="instance_not_found")
     return instance
@@ -284,15 +303,8 @@ def start_instance(
 
 def _locked_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance]:
     """Lock the task's instance and read both in one statement: after the lock the task cannot change under us."""
-    stmt = (
-        select(ProcessInstance, HumanTask)
-        .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
-        .where(HumanTask.id == task_id)
-        .execution_options(populate_existing=True)
-    )
-    if session.get_bind().dialect.name != "sqlite":
-        stmt = stmt.with_for_update(of=ProcessInstance)
-    row = session.execute(stmt).first()
+    sqlite = session.get_bind().dialect.name == "sqlite"  # SQLite: BEGIN IMMEDIATE already serializes writers
+    row = session.execute(_TASK_WITH_INSTANCE if sqlite else _TASK_WITH_LOCKED_INSTANCE, {"task_id": task_id}).first()
     if row is None:
         raise NotFound(f"task {task_id} not found", code="task_not_found")
     instance, task = row
@@ -385,9 +397,5 @@ def next_task_for(*, session: Session, instance_id: int, actor: Actor) -> HumanT
     for row in session.info.get(OPENED_KEY, ()):
         if row.instance_id == instance_id and row.status == TaskStatus.OPEN and _workable(row, actor):
             return row
-    rows = session.scalars(
-        select(HumanTask)
-        .where(HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.OPEN)
-        .order_by(HumanTask.created_at, HumanTask.id)
-    ).all()
+    rows = session.scalars(_OPEN_TASKS, {"instance_id": instance_id}).all()
     return next((row for row in rows if _workable(row, actor)), None)
