@@ -20,7 +20,7 @@ from engine import deployment, history, store
 from engine.durations import parse_duration
 from engine.forms import decimalize, validate_form_data
 from engine.history import EventType, to_jsonable
-from engine.models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus
+from engine.models import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus
 from engine.script_engine import StepContext
 from engine.spiff import FlowdeskServiceTask, Serializer
 
@@ -237,6 +237,17 @@ def advance(ctx: StepContext, instance: ProcessInstance, workflow: BpmnWorkflow)
     _finish_step(ctx, instance, workflow)
 
 
+def may_start(info: store.DefinitionInfo, actor: Actor) -> bool:
+    """Whether the actor may start the process: the start event's lane group, or anyone if it has no lane."""
+    return info.start_group is None or actor.admin or info.start_group in actor.groups
+
+
+def startable(*, session: Session, actor: Actor) -> list[ProcessDefinition]:
+    """The newest version of every process the actor may start."""
+    return [d for d in deployment.list_latest(session=session)
+            if may_start(store.definition_info(session, d.id), actor)]
+
+
 def start_instance(
     *,
     session: Session,
@@ -250,6 +261,8 @@ def start_instance(
     if definition is None:
         raise NotFound(f"no deployed process {process_key!r}", code="process_not_found")
     info = store.definition_info(session, definition.id)
+    if not may_start(info, actor):
+        raise Forbidden(f"{process_key} is started by the group {info.start_group!r}", code="not_allowed_to_start")
     schema = info.forms.get(definition.start_form) if definition.start_form else None
     data = decimalize(variables or {})
     if schema is not None:

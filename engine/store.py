@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from sqlalchemy.event import listens_for
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,7 @@ class DefinitionInfo:
     lane_groups: dict[str, str]
     forms: dict[str, Any]
     has_async_services: bool
+    start_group: str | None  # the lane group of the start event: who may start it (None: anyone)
 
 
 _infos: dict[int, DefinitionInfo] = {}
@@ -44,8 +46,10 @@ def definition_info(session: Session, definition_id: int) -> DefinitionInfo:
         spec, subprocess_specs = SERIALIZER.spec_from_json(d.spec_json)
         specs = [*spec.task_specs.values(), *(t for sp in subprocess_specs.values() for t in sp.task_specs.values())]
         has_async = any(isinstance(t, FlowdeskServiceTask) and t.is_async for t in specs)
+        start_lanes = [t.lane for t in spec.task_specs.values() if isinstance(t, StartEvent) and t.lane]
+        start_group = d.lane_groups.get(start_lanes[0]) if start_lanes else None
         info = DefinitionInfo(
-            d.id, d.key, d.version, spec, subprocess_specs, dict(d.lane_groups), dict(d.forms), has_async
+            d.id, d.key, d.version, spec, subprocess_specs, dict(d.lane_groups), dict(d.forms), has_async, start_group
         )
         with _lock:
             _infos[definition_id] = info

@@ -160,3 +160,10 @@ def test_openapi_lists_the_contract_paths(client: TestClient, world: None) -> No
                  "/api/v1/tasks", "/api/v1/tasks/{task_id}", "/api/v1/tasks/{task_id}/claim",
                  "/api/v1/tasks/{task_id}/unclaim", "/api/v1/tasks/{task_id}/complete"):
         assert path in paths
+
+
+def test_only_the_start_lanes_group_may_start_a_process(client: TestClient, as_user) -> None:  # type: ignore[no-untyped-def]
+    body = {"process_key": "lead_to_cash", "variables": START}
+    resp = client.post("/api/v1/process-instances", json=body, headers=as_user("warehouse"))
+    assert (resp.status_code, resp.json()["code"]) == (403, "not_allowed_to_start")
+    assert client.post("/api/v1/process-instances", json=body, headers=as_user("admin")).status_code == 201

@@ -178,6 +178,11 @@ def test_post_without_csrf_token_is_rejected(browser: Callable[..., Browser], go
     assert sales.post(f"/tasks/{qualify}/complete", {"qualified": "true"}).status_code == 403
 
 
+def test_the_start_page_lists_only_processes_my_groups_may_start(browser: Callable[..., Browser]) -> None:
+    assert 'action="/start/lead_to_cash"' in browser("sales").get("/start").text
+    assert 'action="/start/lead_to_cash"' not in browser("warehouse").get("/start").text
+
+
 def test_logout_ends_the_session(browser: Callable[..., Browser]) -> None:
     b = browser("sales")
     assert b.post("/logout").url.path == "/login"

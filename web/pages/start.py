@@ -49,7 +49,7 @@ def _start_page(request: Request, session: Session, user: User, failed: StartCar
                 status_code: int = 200) -> HTMLResponse:
     locale = locale_of(request)
     cards = [failed if failed and failed.definition.key == d.key else _card(d, locale)
-             for d in deployment.list_latest(session=session)]
+             for d in runtime.startable(session=session, actor=actor_of(user))]
     return page(request, "start.html", {"cards": cards, "open_key": failed.definition.key if failed else None},
                 session=session, user=user, status_code=status_code)
 
