@@ -10,6 +10,7 @@ MODEL_MODULES = (
     "domain.inventory.models",
     "domain.sales.models",
     "domain.finance.models",
+    "domain.notifications.models",
     "engine.models",
 )
 

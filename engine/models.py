@@ -135,6 +135,10 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    # Retry policy, fixed when the job is created (from the diagram's retries, the operator, or the default).
+    max_attempts: Mapped[int] = mapped_column(default=3, server_default="3")
+    backoff_seconds: Mapped[float] = mapped_column(default=2.0, server_default="2")
 
 
 class Event(Base):
@@ -156,3 +160,77 @@ class Event(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class IncidentStatus(enum.StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class Incident(Base):
+    """A job that exhausted its retries: the instance waits until someone fixes the cause and retries."""
+
+    __tablename__ = "incident"
+    __table_args__ = (Index("ix_incident_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"), default=None)
+    element_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    kind: Mapped[str] = mapped_column(String(32))
+    error: Mapped[str] = mapped_column(Text)
+    trace: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(default=0)
+    status: Mapped[IncidentStatus] = mapped_column(String(16), default=IncidentStatus.OPEN)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolved_by: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class MessageSubscription(Base):
+    """An instance waiting for a message: name + correlation key -> the waiting task.
+
+    SpiffWorkflow correlates only inside one loaded workflow, so Flowdesk indexes the waiting side itself.
+    """
+
+    __tablename__ = "message_subscription"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "task_guid", name="uq_message_subscription_instance_task"),
+        Index("ix_message_subscription_name_key", "message_name", "correlation_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    task_guid: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(128))
+    message_name: Mapped[str] = mapped_column(String(128))
+    correlation_key: Mapped[str] = mapped_column(String(512), default="")
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class MessageReceipt(Base):
+    """Each delivered message id once: a repeated id is acknowledged, not delivered again."""
+
+    __tablename__ = "message_receipt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(128), unique=True)
+    message_name: Mapped[str] = mapped_column(String(128))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="SET NULL"))
+    received_by: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class WebhookSubscription(Base):
+    """An outbound webhook: process events POSTed to url, HMAC-signed with secret, retried as jobs."""
+
+    __tablename__ = "webhook_subscription"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(128))
+    event_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    process_key: Mapped[str | None] = mapped_column(String(128), default=None)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)

@@ -1,0 +1,1 @@
+"""Notifications: a transactional mail outbox (sent by a job after commit, never inside a step)."""
