@@ -20,3 +20,6 @@ class Operator:
     func: Callable[..., dict[str, Any]]
     params: type[BaseModel]
     description: str = ""
+    asynchronous: bool = False  # run as a job off the request path even if the diagram does not say so
+    retries: int = 2  # further attempts after a failure when run as a job (a diagram's retries override)
+    backoff_seconds: float = 2.0  # first retry delay; doubles each attempt

@@ -43,6 +43,10 @@ class EventType(enum.StrEnum):
     SERVICE_CALLED = "service_called"
     SERVICE_FAILED = "service_failed"
     JOB_SCHEDULED = "job_scheduled"
+    TIMER_FIRED = "timer_fired"
+    INCIDENT_RAISED = "incident_raised"
+    INCIDENT_RETRIED = "incident_retried"
+    INCIDENT_RESOLVED = "incident_resolved"
 
 
 def _default(value: Any) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from domain import clock
 from domain.db import transaction
-from engine.models import InstanceStatus, Job, JobStatus
+from engine.models import InstanceStatus, Job, JobStatus, ProcessInstance
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
@@ -47,14 +47,24 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
+class JobDeferred(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by a handler that cannot act yet (instance suspended, timer not due): runs again later, no attempt."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"deferred until {until.isoformat()}")
+        self.until = until
+
+
 def enqueue(*, session: Session, kind: str, key: str, instance_id: int | None = None, task_guid: str | None = None,
-            due_at: Any = None) -> Job:
+            due_at: datetime | None = None, payload: dict[str, Any] | None = None, max_attempts: int = MAX_ATTEMPTS,
+            backoff_seconds: float = 2.0) -> Job:
     """A pending job, idempotent by key; it is dispatched only if the surrounding transaction commits."""
     existing = session.scalar(select(Job).where(Job.idempotency_key == key))
     if existing is not None:
         return existing
     job = Job(kind=kind, idempotency_key=key, instance_id=instance_id, task_guid=task_guid,
-              due_at=due_at or clock.now(), created_at=clock.now())
+              due_at=due_at or clock.now(), created_at=clock.now(), payload=payload or {},
+              max_attempts=max_attempts, backoff_seconds=backoff_seconds)
     try:
         with session.begin_nested():
             session.add(job)
@@ -63,8 +73,13 @@ def enqueue(*, session: Session, kind: str, key: str, instance_id: int | None = 
         found = session.scalar(select(Job).where(Job.idempotency_key == key))
         assert found is not None
         return found
-    session.info.setdefault("flowdesk_jobs", []).append(job.id)
+    dispatch_after_commit(session, job.id)
     return job
+
+
+def dispatch_after_commit(session: Session, job_id: int) -> None:
+    """Hand the job to the transport once (and only if) the surrounding transaction commits."""
+    session.info.setdefault("flowdesk_jobs", []).append(job_id)
 
 
 @event.listens_for(Session, "after_commit")
@@ -100,19 +115,32 @@ def _claim(job_id: int, worker: str) -> str | None:
 
 
 def _record_failure(job_id: int, error: str) -> None:
+    from engine import incidents
+
     with transaction() as session:
         job = session.get(Job, job_id)
         assert job is not None
         job.last_error, job.locked_by, job.locked_until = error, None, None
-        if job.attempts >= MAX_ATTEMPTS:
+        if job.attempts >= job.max_attempts:
             job.status, job.finished_at = JobStatus.FAILED, clock.now()
+            incidents.raise_for_job(session=session, job=job, trace=error)
         else:
             job.status = JobStatus.PENDING
-            job.due_at = clock.now() + timedelta(seconds=2 ** job.attempts)
+            job.due_at = clock.now() + timedelta(seconds=job.backoff_seconds * 2 ** (job.attempts - 1))
+
+
+def _defer(job_id: int, until: datetime) -> None:
+    with transaction() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        job.status, job.due_at, job.locked_by, job.locked_until = JobStatus.PENDING, until, None, None
+        job.attempts -= 1  # waiting is not a failed attempt
 
 
 def run_job(job_id: int, worker: str = "worker") -> str:
-    """Execute one job if it is runnable: 'done', 'skipped' or 'failed'."""
+    """Execute one job if it is runnable: 'done', 'skipped', 'deferred' or 'failed'."""
+    from engine import incidents
+
     kind = _claim(job_id, worker)
     if kind is None:
         return "skipped"
@@ -122,6 +150,10 @@ def run_job(job_id: int, worker: str = "worker") -> str:
             assert job is not None
             _handlers[kind](session, job)
             job.status, job.finished_at, job.locked_by, job.locked_until = JobStatus.DONE, clock.now(), None, None
+            incidents.resolve_for_job(session=session, job=job)
+    except JobDeferred as deferred:
+        _defer(job_id, deferred.until)
+        return "deferred"
     except Exception:
         log.exception("job %s failed", job_id)
         _record_failure(job_id, traceback.format_exc(limit=20))
@@ -148,8 +180,8 @@ def _run_async_service(session: Session, job: Job) -> None:
     from engine import runtime
 
     assert job.instance_id is not None and job.task_guid is not None
-    instance = runtime.lock_instance(session=session, instance_id=job.instance_id)
-    if instance.status != InstanceStatus.RUNNING:
+    instance = _runnable_instance(session, job)
+    if instance is None:
         return
     ctx, workflow = runtime.load_for_step(session, instance, actor="system")
     task = workflow.get_task_from_id(UUID(job.task_guid))
@@ -160,4 +192,39 @@ def _run_async_service(session: Session, job: Job) -> None:
         task, operation_name=spec.operation_name, operation_params=spec.evaluate_params(task)
     )
     task.complete()
+    runtime.advance(ctx, instance, workflow)
+
+
+SUSPENDED_RECHECK = timedelta(seconds=30)
+
+
+def _runnable_instance(session: Session, job: Job) -> ProcessInstance | None:
+    """The job's instance, locked, if it runs; a suspended instance defers the job; an ended one drops it."""
+    from engine import runtime
+
+    assert job.instance_id is not None
+    instance = runtime.lock_instance(session=session, instance_id=job.instance_id)
+    if instance.status == InstanceStatus.SUSPENDED:
+        raise JobDeferred(clock.now() + SUSPENDED_RECHECK)
+    return instance if instance.status == InstanceStatus.RUNNING else None
+
+
+@handler("timer")
+def _fire_timer(session: Session, job: Job) -> None:
+    """Fire a due timer (intermediate, boundary) and advance the instance."""
+    from engine import history, runtime
+
+    instance = _runnable_instance(session, job)
+    if instance is None:
+        return
+    due = datetime.fromisoformat(job.payload["due"])
+    if clock.now() <= due:  # the library fires strictly after the due time
+        raise JobDeferred(due + timedelta(milliseconds=1))
+    ctx, workflow = runtime.load_for_step(session, instance, actor="timer")
+    task = workflow.get_task_from_id(UUID(job.task_guid)) if job.task_guid else None
+    if task is None or not task.has_state(TaskState.WAITING):
+        return  # left behind: the path moved on or the boundary's activity completed first
+    history.record(session=session, type_=history.EventType.TIMER_FIRED, actor="timer", instance_id=instance.id,
+                   element_id=task.task_spec.bpmn_id, task_guid=str(task.id), data={"due": job.payload["due"]})
+    workflow.refresh_timers()
     runtime.advance(ctx, instance, workflow)

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from domain import clock
 from domain.errors import Conflict, FlowdeskError, Forbidden, InvalidInput, NotFound
-from engine import deployment, history, store
+from engine import deployment, history, store, timers
 from engine.durations import parse_duration
 from engine.forms import decimalize, validate_form_data
 from engine.history import EventType, to_jsonable
-from engine.models import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus
+from engine.models import HumanTask, InstanceStatus, Job, ProcessDefinition, ProcessInstance, TaskStatus
 from engine.script_engine import StepContext
 from engine.spiff import FlowdeskServiceTask, Serializer
 
@@ -184,24 +184,19 @@ def _enqueue_async_services(ctx: StepContext, workflow: BpmnWorkflow) -> None:
     from engine import jobs
 
     for task in workflow.get_tasks(state=TaskState.STARTED):
-        if isinstance(task.task_spec, FlowdeskServiceTask) and task.task_spec.is_async:
-            job = jobs.enqueue(
-                session=ctx.session,
-                kind="service",
-                key=f"service:{ctx.instance_id}:{task.id}",
-                instance_id=ctx.instance_id,
-                task_guid=str(task.id),
-            )
-            if job.attempts == 0 and job.status == "pending":
-                history.record(
-                    session=ctx.session,
-                    type_=EventType.JOB_SCHEDULED,
-                    actor=ctx.actor,
-                    instance_id=ctx.instance_id,
-                    element_id=task.task_spec.bpmn_id,
-                    task_guid=str(task.id),
-                    data={"kind": "service", "job_id": job.id, "operator": task.task_spec.operation_name},
-                )
+        spec = task.task_spec
+        if not (isinstance(spec, FlowdeskServiceTask) and spec.is_async):
+            continue
+        key = f"service:{ctx.instance_id}:{task.id}"
+        if ctx.session.scalar(select(Job.id).where(Job.idempotency_key == key)) is not None:
+            continue  # scheduled by an earlier step
+        attempts, backoff = spec.retry_policy()
+        job = jobs.enqueue(session=ctx.session, kind="service", key=key, instance_id=ctx.instance_id,
+                           task_guid=str(task.id), max_attempts=attempts, backoff_seconds=backoff,
+                           payload={"element_id": spec.bpmn_id})
+        history.record(session=ctx.session, type_=EventType.JOB_SCHEDULED, actor=ctx.actor,
+                       instance_id=ctx.instance_id, element_id=spec.bpmn_id, task_guid=str(task.id),
+                       data={"kind": "service", "job_id": job.id, "operator": spec.operation_name})
 
 
 def _finish_step(ctx: StepContext, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
@@ -210,6 +205,7 @@ def _finish_step(ctx: StepContext, instance: ProcessInstance, workflow: BpmnWork
     _sync_human_tasks(ctx, info, ready)
     if info.has_async_services:
         _enqueue_async_services(ctx, workflow)
+    timers.schedule(ctx, workflow)
     instance.state = store.dump(workflow)
     instance.serializer_version = Serializer.VERSION
     instance.variables = to_jsonable(current_data(workflow, ready))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from domain.errors import InvalidInput, NotFound
 from domain.operators import Operator
 
-DOMAIN_MODULES = ("crm", "inventory", "sales", "finance")
+DOMAIN_MODULES = ("crm", "inventory", "sales", "finance", "notifications")
 
 
 @lru_cache
@@ -44,6 +44,11 @@ def overridden(operators: dict[str, Operator]) -> Iterator[None]:
     finally:
         for name in operators:
             _overrides.pop(name, None)
+
+
+def find_operator(name: str) -> Operator | None:
+    """The operator called name, or None."""
+    return _overrides.get(name) or registry().get(name)
 
 
 def get_operator(name: str) -> Operator:

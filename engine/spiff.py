@@ -29,9 +29,24 @@ class FlowdeskServiceTask(ServiceTask):
 
     @property
     def is_async(self) -> bool:
-        """Run as a job off the request path (diagram property async=true)."""
+        """Run as a job off the request path: the diagram says async=true, or the operator is registered async."""
+        from engine import services
+
         props = (getattr(self, "extensions", None) or {}).get("properties", {}) or {}
-        return str(props.get("async", "")).lower() in ("true", "1", "yes")
+        if str(props.get("async", "")).lower() in ("true", "1", "yes"):
+            return True
+        op = services.find_operator(self.operation_name)
+        return bool(op and op.asynchronous)
+
+    def retry_policy(self) -> tuple[int, float]:
+        """(max attempts, first backoff in seconds): the diagram's spiff retries win over the operator's."""
+        from engine import services
+
+        op = services.find_operator(self.operation_name)
+        retries = self.retries if self.retries is not None else (op.retries if op else 2)
+        backoff = self.retry_backoff_base if self.retry_backoff_base is not None else (
+            op.backoff_seconds if op else 2.0)
+        return int(retries) + 1, float(backoff)
 
     def _execute(self, task: Any) -> bool | None:
         if self.is_async:

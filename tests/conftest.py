@@ -100,3 +100,30 @@ def world(db_engine: Engine) -> None:
             seed_users(session)
             seed_master_data(session)
         deploy(session=session, files=process_bundle(), actor="owner")
+
+
+class MovableClock:
+    """Flowdesk's clock, stopped at a time the test moves forward."""
+
+    def __init__(self) -> None:
+        from datetime import UTC, datetime
+
+        self.now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def moving_clock() -> Iterator[MovableClock]:
+    """Time moved by the test, never slept."""
+    from domain import clock
+
+    fake = MovableClock()
+    clock.set_clock(lambda: fake.now)
+    try:
+        yield fake
+    finally:
+        clock.reset_clock()

@@ -61,3 +61,12 @@ def require_deployer(user: User) -> None:
     """Only process owners and admins deploy."""
     if not (user.group_names & DEPLOYER_GROUPS):
         raise Forbidden("only process owners and admins may deploy", code="not_a_process_owner")
+
+
+OPERATOR_GROUPS = {"process_owner", "admin"}
+
+
+def require_operator(user: User) -> None:
+    """Only process owners and admins suspend, resume, cancel or retry."""
+    if not (user.group_names & OPERATOR_GROUPS):
+        raise Forbidden("only process owners and admins may operate instances", code="not_an_operator")

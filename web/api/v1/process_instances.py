@@ -6,10 +6,10 @@ from fastapi import APIRouter
 from sqlalchemy import select
 
 from domain.errors import NotFound
-from engine import history, runtime
-from engine.models import HumanTask, ProcessDefinition, ProcessInstance, TaskStatus
-from web.api.v1.schemas import EventOut, HistoryOut, InstanceOut, StartIn, TaskOut
-from web.deps import ApiUser, SessionDep, actor_of
+from engine import history, incidents, operations, runtime
+from engine.models import HumanTask, IncidentStatus, ProcessDefinition, ProcessInstance, TaskStatus
+from web.api.v1.schemas import EventOut, HistoryOut, IncidentOut, InstanceOut, OperationIn, StartIn, TaskOut
+from web.deps import ApiUser, SessionDep, actor_of, require_operator
 
 router = APIRouter(prefix="/process-instances", tags=["process instances"])
 
@@ -27,6 +27,8 @@ def instance_out(session: SessionDep, instance: ProcessInstance) -> InstanceOut:
         business_key=instance.business_key, status=str(instance.status), started_by=instance.started_by,
         started_at=instance.started_at, ended_at=instance.ended_at,
         open_tasks=[TaskOut.of(t, instance) for t in open_tasks], variables=instance.variables or {},
+        incidents=[IncidentOut.of(i) for i in incidents.list_incidents(session=session, status=IncidentStatus.OPEN,
+                                                                        instance_id=instance.id)],
     )
 
 
@@ -58,3 +60,30 @@ def get_history(instance_id: int, session: SessionDep, user: ApiUser) -> History
     _get(session, instance_id)
     events = history.instance_history(session=session, instance_id=instance_id)
     return HistoryOut(instance_id=instance_id, events=[EventOut.of(e) for e in events])
+
+
+@router.post("/{instance_id}/suspend", response_model=InstanceOut)
+def suspend_instance(instance_id: int, body: OperationIn, session: SessionDep, user: ApiUser) -> InstanceOut:
+    """Suspend a running instance (process owners and admins; a reason is required)."""
+    require_operator(user)
+    instance = operations.suspend(session=session, instance_id=instance_id, actor=actor_of(user), reason=body.reason)
+    session.commit()
+    return instance_out(session, instance)
+
+
+@router.post("/{instance_id}/resume", response_model=InstanceOut)
+def resume_instance(instance_id: int, body: OperationIn, session: SessionDep, user: ApiUser) -> InstanceOut:
+    """Resume a suspended instance."""
+    require_operator(user)
+    instance = operations.resume(session=session, instance_id=instance_id, actor=actor_of(user), reason=body.reason)
+    session.commit()
+    return instance_out(session, instance)
+
+
+@router.post("/{instance_id}/cancel", response_model=InstanceOut)
+def cancel_instance(instance_id: int, body: OperationIn, session: SessionDep, user: ApiUser) -> InstanceOut:
+    """Cancel a running or suspended instance for good (a reason is required)."""
+    require_operator(user)
+    instance = operations.cancel(session=session, instance_id=instance_id, actor=actor_of(user), reason=body.reason)
+    session.commit()
+    return instance_out(session, instance)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.models import Event, HumanTask, ProcessDefinition, ProcessInstance
+from engine.models import Event, HumanTask, Incident, ProcessDefinition, ProcessInstance
 
 
 class TokenIn(BaseModel):
@@ -117,7 +117,33 @@ class InstanceOut(BaseModel):
     started_at: datetime
     ended_at: datetime | None
     open_tasks: list[TaskOut]
+    incidents: list[IncidentOut] = Field(default_factory=list)
     variables: dict[str, Any]
+
+
+class IncidentOut(BaseModel):
+    id: int
+    instance_id: int
+    element_id: str | None
+    kind: str
+    error: str
+    trace: str
+    attempts: int
+    status: str
+    created_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+
+    @classmethod
+    def of(cls, i: Incident) -> IncidentOut:
+        return cls(id=i.id, instance_id=i.instance_id, element_id=i.element_id, kind=i.kind, error=i.error,
+                   trace=i.trace, attempts=i.attempts, status=str(i.status), created_at=i.created_at,
+                   resolved_at=i.resolved_at, resolved_by=i.resolved_by)
+
+
+class OperationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="", max_length=1000)
 
 
 class EventOut(BaseModel):
