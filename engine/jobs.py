@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import event, or_, select
+from sqlalchemy import event, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -105,7 +105,7 @@ def _claim(job_id: int, worker: str) -> str | None:
             stmt = stmt.with_for_update(skip_locked=True)
         job = session.scalar(stmt)
         now = clock.now()
-        if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED) or job.due_at > now:
+        if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED) or job.due_at > now:
             return None
         if job.status == JobStatus.RUNNING and job.locked_until and job.locked_until > now:
             return None
@@ -161,17 +161,31 @@ def run_job(job_id: int, worker: str = "worker") -> str:
     return "done"
 
 
-def runnable_job_ids(*, session: Session, limit: int = 100) -> list[int]:
-    """Pending jobs that are due and running jobs whose lease expired (their worker died)."""
+QUEUED_LEASE = timedelta(seconds=60)
+
+
+def runnable_job_ids(*, session: Session, limit: int = 1000) -> list[int]:
+    """Due pending jobs not recently queued, and running jobs whose lease expired (their worker died)."""
     now = clock.now()
+    not_queued = or_(Job.locked_until.is_(None), Job.locked_until < now)
     stmt = (
         select(Job.id)
-        .where(or_((Job.status == JobStatus.PENDING) & (Job.due_at <= now),
+        .where(or_((Job.status == JobStatus.PENDING) & (Job.due_at <= now) & not_queued,
                    (Job.status == JobStatus.RUNNING) & (Job.locked_until < now)))
         .order_by(Job.due_at)
         .limit(limit)
     )
     return list(session.scalars(stmt))
+
+
+def mark_queued(*, session: Session, job_ids: list[int]) -> None:
+    """Remember that these jobs were handed to the broker, so the next sweeps do not send them again.
+
+    A worker still claims them at once; only if none did within QUEUED_LEASE (lost message) are they re-sent.
+    """
+    if job_ids:
+        session.execute(update(Job).where(Job.id.in_(job_ids), Job.status == JobStatus.PENDING)
+                        .values(locked_by="queued", locked_until=clock.now() + QUEUED_LEASE))
 
 
 @handler("service")

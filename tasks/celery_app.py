@@ -19,7 +19,8 @@ celery_app.conf.update(
     broker_connection_retry_on_startup=True,
     task_ignore_result=True,
     task_default_queue=os.environ.get("FLOWDESK_QUEUE", "flowdesk"),
-    beat_schedule={"flowdesk-sweep": {"task": "flowdesk.sweep", "schedule": 2.0}},
+    # Due timers must fire within 2 s: sweep every second.
+    beat_schedule={"flowdesk-sweep": {"task": "flowdesk.sweep", "schedule": 1.0}},
 )
 WORKER_ID = f"celery@{socket.gethostname()}"
 
@@ -37,6 +38,7 @@ def sweep_task() -> int:
 
     with transaction() as session:
         ids = jobs.runnable_job_ids(session=session)
+        jobs.mark_queued(session=session, job_ids=ids)
     for job_id in ids:
         run_job_task.delay(job_id)
     return len(ids)

@@ -110,3 +110,28 @@ def test_a_job_whose_worker_died_is_picked_up_after_its_lease(async_key: str) ->
     finally:
         clock.reset_clock()
     assert _open_tasks(iid) == ["Activity_FollowUp"]
+
+
+def test_a_swept_job_is_not_queued_again_until_its_queue_lease_lapses(async_key: str) -> None:
+    _, job_id = _start(async_key, "C-SZ-002")
+    with transaction() as session:
+        assert job_id in jobs.runnable_job_ids(session=session)
+        jobs.mark_queued(session=session, job_ids=[job_id])
+    with transaction() as session:
+        assert job_id not in jobs.runnable_job_ids(session=session)
+    clock.set_clock(lambda: datetime.now(UTC) + jobs.QUEUED_LEASE + timedelta(seconds=1))
+    try:
+        with transaction() as session:
+            assert job_id in jobs.runnable_job_ids(session=session)  # the message was lost: send again
+    finally:
+        clock.reset_clock()
+    assert jobs.run_job(job_id) == "done"  # a queued job is still claimable by the worker that gets it
+
+
+def test_a_cancelled_job_never_runs(async_key: str) -> None:
+    _, job_id = _start(async_key, "C-SZ-002")
+    with transaction() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        job.status = JobStatus.CANCELLED
+    assert jobs.run_job(job_id) == "skipped"
