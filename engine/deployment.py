@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from domain import clock
 from domain.errors import Conflict
 from engine import history
 from engine.bundle import NS, SPIFF_NS, Bundle, BundleFile, DefinitionRefused, Problem, read_bundle
@@ -183,6 +184,7 @@ def deploy(*, session: Session, files: list[BundleFile], actor: str) -> list[Dep
                 session.flush()
         except IntegrityError as exc:
             raise Conflict(f"{cand.key} was deployed concurrently; try again", code="concurrent_deploy") from exc
+        _schedule_start_timer(session, definition)
         history.record(
             session=session,
             type_=history.EventType.DEFINITION_DEPLOYED,
@@ -201,6 +203,15 @@ _LATEST = (
     .order_by(ProcessDefinition.version.desc())
     .limit(1)
 )
+
+
+def _schedule_start_timer(session: Session, definition: ProcessDefinition) -> None:
+    """A definition started by a timer gets its first start scheduled (older versions stop at their next tick)."""
+    from engine import store, timers
+
+    start_spec = timers.start_timer_spec(store.definition_info(session, definition.id).spec)
+    if start_spec is not None and (first := timers.first_start(start_spec, clock.now())) is not None:
+        timers.schedule_start(session=session, definition_id=definition.id, schedule=first)
 
 
 def latest(*, session: Session, key: str) -> ProcessDefinition | None:

@@ -242,3 +242,25 @@ def _fire_timer(session: Session, job: Job) -> None:
                    element_id=task.task_spec.bpmn_id, task_guid=str(task.id), data={"due": job.payload["due"]})
     workflow.refresh_timers()
     runtime.advance(ctx, instance, workflow)
+
+
+TIMER_ACTOR_NAME = "timer"
+
+
+@handler("start_timer")
+def _start_by_timer(session: Session, job: Job) -> None:
+    """Start an instance of a timer-started process and schedule the next start; superseded versions stop."""
+    from engine import deployment, runtime, timers
+    from engine.models import ProcessDefinition
+
+    definition = session.get(ProcessDefinition, job.payload["definition_id"])
+    newest = deployment.latest(session=session, key=definition.key) if definition else None
+    if definition is None or newest is None or newest.id != definition.id:
+        return  # a newer version was deployed and has its own schedule
+    schedule = timers.StartSchedule(datetime.fromisoformat(job.payload["due"]), int(job.payload["remaining"]),
+                                    float(job.payload["every"]))
+    runtime.start_instance(session=session, process_key=definition.key, start_timer=True,
+                           actor=runtime.Actor(TIMER_ACTOR_NAME, admin=True))
+    upcoming = timers.next_start(schedule)
+    if upcoming is not None:
+        timers.schedule_start(session=session, definition_id=definition.id, schedule=upcoming)

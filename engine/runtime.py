@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from domain import clock
 from domain.errors import Conflict, FlowdeskError, Forbidden, InvalidInput, NotFound
-from engine import deployment, history, store, timers
+from engine import deployment, history, messages, store, timers
 from engine.durations import parse_duration
 from engine.forms import decimalize, validate_form_data
 from engine.history import EventType, to_jsonable
@@ -206,6 +206,7 @@ def _finish_step(ctx: StepContext, instance: ProcessInstance, workflow: BpmnWork
     if info.has_async_services:
         _enqueue_async_services(ctx, workflow)
     timers.schedule(ctx, workflow)
+    messages.sync_subscriptions(ctx, instance, workflow)
     instance.state = store.dump(workflow)
     instance.serializer_version = Serializer.VERSION
     instance.variables = to_jsonable(current_data(workflow, ready))
@@ -251,6 +252,7 @@ def start_instance(
     actor: Actor,
     business_key: str | None = None,
     variables: dict[str, Any] | None = None,
+    start_timer: bool = False,
 ) -> ProcessInstance:
     """Start the newest version of process_key and run it to its first wait state."""
     definition = deployment.latest(session=session, key=process_key)
@@ -306,6 +308,9 @@ def start_instance(
         },
     )
     _run_engine(ctx, workflow)
+    if start_timer:  # started by the definition's schedule: its timer start event fires now
+        timers.fire_start_event(workflow)
+        _run_engine(ctx, workflow)
     _finish_step(ctx, instance, workflow)
     return instance
 

@@ -76,3 +76,17 @@ def async_service_with_retries(key: str, operator: str, *, retries: int | None =
             + _flow("Flow_3", "Activity_Check", "EndEvent_1")
             + '<bpmn:endEvent id="EndEvent_1"><bpmn:incoming>Flow_3</bpmn:incoming></bpmn:endEvent>\n'
             + "</bpmn:process>\n</bpmn:definitions>\n")
+
+
+def timer_start(key: str, expression: str, kind: str = "timeCycle", task_name: str = "Check") -> str:
+    """A process started by a timer: start (timer) -> Check (user task) -> end."""
+    nodes = ["StartEvent_Timer", "Activity_Check", "EndEvent_1"]
+    return (HEADER + _lane(key, nodes)
+            + '<bpmn:startEvent id="StartEvent_Timer" name="Every hour"><bpmn:outgoing>Flow_1</bpmn:outgoing>'
+            f'<bpmn:timerEventDefinition><bpmn:{kind} xsi:type="bpmn:tFormalExpression">"{expression}"</bpmn:{kind}>'
+            "</bpmn:timerEventDefinition></bpmn:startEvent>\n"
+            + _flow("Flow_1", "StartEvent_Timer", "Activity_Check")
+            + _user("Activity_Check", task_name, "Flow_1", "Flow_2")
+            + _flow("Flow_2", "Activity_Check", "EndEvent_1")
+            + '<bpmn:endEvent id="EndEvent_1"><bpmn:incoming>Flow_2</bpmn:incoming></bpmn:endEvent>\n'
+            + "</bpmn:process>\n</bpmn:definitions>\n")
