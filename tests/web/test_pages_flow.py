@@ -10,9 +10,8 @@ from sqlalchemy import select
 
 from domain.db import transaction
 from engine.models import ProcessInstance
-from tests.web.test_pages import Browser, browser, goods, inbox_row, instance_id, start_lead, task_id, unique
-
-__all__ = ["browser", "goods"]  # fixtures, imported for this module's tests
+from tests.web.conftest import Browser
+from tests.web.test_pages import inbox_row, instance_id, start_lead, task_id, unique
 
 WORKERS = ("sales", "director", "warehouse", "finance")
 

@@ -9,9 +9,8 @@ from domain.db import transaction
 from engine import deployment
 from engine.models import HumanTask, ProcessInstance
 from tests.bpmn_samples import bundle, simple_process
-from tests.web.test_pages import Browser, browser, counts, goods, inbox_row, start_lead, task_id, unique
-
-__all__ = ["browser", "goods"]  # fixtures, imported for this module's tests
+from tests.web.conftest import Browser
+from tests.web.test_pages import counts, inbox_row, start_lead, task_id, unique
 
 
 def test_inbox_shows_counts_and_the_lead(browser: Callable[..., Browser], goods: tuple[str, str]) -> None:

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.errors import NotFound
-from engine import history
+from engine import history, incidents
 from engine.history import PATH_EVENTS
 from engine.models import Event, HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus
-from web.deps import SessionDep, actor_of
+from web.deps import OPERATOR_GROUPS, SessionDep, actor_of
 from web.form_html import N_
 from web.i18n import Formatter
 from web.pages import diagram
@@ -98,6 +98,8 @@ def instance_page(request: Request, instance_id: int, session: SessionDep, user:
         "history": history_rows(events, diagram.info(definition).names, gettext_for(request)),
         "completed_ids": sorted({e.element_id for e in events if e.type in PATH_EVENTS and e.element_id}),
         "active_ids": sorted({t.element_id for t in open_tasks}),
+        "open_incidents": incidents.list_incidents(session=session, instance_id=instance.id),
+        "may_operate": bool(user.group_names & OPERATOR_GROUPS),
     }, session=session, user=user)
 
 
