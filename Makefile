@@ -40,6 +40,7 @@ lint:
 
 bench: install
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.timers
 
 clean:
 	rm -rf $(VENV) node_modules web/static/vendor flowdesk.db*
