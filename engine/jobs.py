@@ -8,6 +8,7 @@ to be picked up again after its lease expires, and the domain effect happens exa
 from __future__ import annotations
 
 import logging
+import os
 import traceback
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -24,7 +25,8 @@ from domain.db import transaction
 from engine.models import InstanceStatus, Job, JobStatus, ProcessInstance
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(seconds=60)
+# How long a claimed job is a worker's: after that, a worker that died (SIGKILL, lost host) loses it to the sweep.
+LEASE = timedelta(seconds=float(os.environ.get("FLOWDESK_JOB_LEASE_SECONDS", "60")))
 MAX_ATTEMPTS = 3
 _dispatcher: Callable[[list[int]], None] | None = None
 Handler = Callable[[Session, Job], None]

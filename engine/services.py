@@ -6,6 +6,7 @@ Domain modules declare their operators as data (domain/<module>/operators.py); t
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -20,12 +21,18 @@ from domain.operators import Operator
 DOMAIN_MODULES = ("crm", "inventory", "sales", "finance", "notifications")
 
 
+def _operator_modules() -> list[str]:
+    # A deployment adds its own operators with FLOWDESK_OPERATOR_MODULES=pkg.mod,other.mod (each with OPERATORS).
+    extra = [m.strip() for m in os.environ.get("FLOWDESK_OPERATOR_MODULES", "").split(",") if m.strip()]
+    return [f"domain.{module}.operators" for module in DOMAIN_MODULES] + extra
+
+
 @lru_cache
 def registry() -> dict[str, Operator]:
-    """Every operator of every domain module, by name."""
+    """Every operator of every domain module (and of FLOWDESK_OPERATOR_MODULES), by name."""
     found: dict[str, Operator] = {}
-    for module in DOMAIN_MODULES:
-        for op in importlib.import_module(f"domain.{module}.operators").OPERATORS:
+    for module in _operator_modules():
+        for op in importlib.import_module(module).OPERATORS:
             if op.name in found:
                 raise RuntimeError(f"operator {op.name} declared twice")
             found[op.name] = op
