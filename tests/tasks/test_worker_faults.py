@@ -56,7 +56,7 @@ def fault_operators(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_a_job_of_a_killed_worker_runs_once_on_another_worker(world: None, database_url: str, fault_operators: None,
                                                              tmp_path: Path) -> None:
     redis_or_skip()
-    from tasks.celery_app import sweep_task
+    from tasks.celery_app import sweep
 
     queue, key = f"flowdesk-faults-{uuid.uuid4().hex[:8]}", f"faults_{uuid.uuid4().hex[:6]}"
     flag = tmp_path / "pause-once"
@@ -65,7 +65,7 @@ def test_a_job_of_a_killed_worker_runs_once_on_another_worker(world: None, datab
     deploy_xml(f"{key}.bpmn", _process(key))
     first = spawn_worker(database_url=database_url, queue=queue, log=tmp_path / "first.log", **env)
     second = None
-    use_queue(queue)
+    app = use_queue(queue)
     try:
         with transaction() as session:
             inst = runtime.start_instance(session=session, process_key=key, actor=runtime.Actor("ops", {"ops"}),
@@ -79,7 +79,7 @@ def test_a_job_of_a_killed_worker_runs_once_on_another_worker(world: None, datab
         second = spawn_worker(database_url=database_url, queue=queue, log=tmp_path / "second.log", **env)
 
         def recovered() -> bool:
-            sweep_task()  # what `flowdesk beat` does every second
+            sweep(app)  # what `flowdesk beat` does every second
             return open_tasks(iid) == ["Activity_Check"]
 
         assert wait_for(recovered, timeout=60, every=1.0), (tmp_path / "second.log").read_text()[-2000:]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from celery import Celery
 
 REDIS_URL = os.environ.get("FLOWDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,10 +58,10 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 45.0, every: float 
     return False
 
 
-def use_queue(queue: str) -> None:
-    """Send this process's committed jobs to Celery on the given queue."""
+def use_queue(queue: str, broker_url: str = REDIS_URL) -> Celery:
+    """Send this process's committed jobs to Celery on the given broker and queue; the app to sweep with."""
     from tasks import celery_app as transport
 
-    transport.celery_app.conf.broker_url = REDIS_URL
-    transport.celery_app.conf.task_default_queue = queue
-    transport.install_dispatcher()
+    app = transport.make_app(broker_url, queue)
+    transport.install_dispatcher(app)
+    return app
