@@ -15,6 +15,13 @@ class Settings:
     default_locale: str = "en"
     timezone: str = "UTC"
     processes_dir: str = field(default_factory=lambda: os.path.join(os.path.dirname(__file__), "..", "processes"))
+    # Outgoing mail; without a host, mails are held in the outbox (readable on /outbox) instead of sent.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "flowdesk@localhost"
+    smtp_starttls: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -23,11 +30,17 @@ class Settings:
 
 @lru_cache
 def get_settings() -> Settings:
-    """Settings from FLOWDESK_DATABASE_URL, FLOWDESK_BROKER_URL, FLOWDESK_SECRET_KEY."""
+    """Settings from FLOWDESK_DATABASE_URL, FLOWDESK_BROKER_URL, FLOWDESK_SECRET_KEY, FLOWDESK_SMTP_*."""
     return Settings(
         database_url=os.environ.get("FLOWDESK_DATABASE_URL", Settings.database_url),
         broker_url=os.environ.get("FLOWDESK_BROKER_URL") or None,
         secret_key=os.environ.get("FLOWDESK_SECRET_KEY", Settings.secret_key),
         default_locale=os.environ.get("FLOWDESK_LOCALE", Settings.default_locale),
         timezone=os.environ.get("FLOWDESK_TIMEZONE", Settings.timezone),
+        smtp_host=os.environ.get("FLOWDESK_SMTP_HOST") or None,
+        smtp_port=int(os.environ.get("FLOWDESK_SMTP_PORT") or Settings.smtp_port),
+        smtp_user=os.environ.get("FLOWDESK_SMTP_USER") or None,
+        smtp_password=os.environ.get("FLOWDESK_SMTP_PASSWORD") or None,
+        smtp_from=os.environ.get("FLOWDESK_SMTP_FROM") or Settings.smtp_from,
+        smtp_starttls=os.environ.get("FLOWDESK_SMTP_STARTTLS", "").strip().lower() in {"1", "true", "yes", "on"},
     )

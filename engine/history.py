@@ -14,6 +14,7 @@ from sqlalchemy.event import listens_for
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from domain import clock
+from engine import webhooks
 from engine.models import Event
 
 GENESIS = "0" * 64
@@ -47,6 +48,7 @@ class EventType(enum.StrEnum):
     INCIDENT_RAISED = "incident_raised"
     INCIDENT_RETRIED = "incident_retried"
     INCIDENT_RESOLVED = "incident_resolved"
+    MESSAGE_CORRELATED = "message_correlated"
 
 
 def _default(value: Any) -> Any:
@@ -129,6 +131,7 @@ def write_pending_events(session: Session, *_: object) -> None:
     pending: list[dict[str, Any]] = session.info.pop(_PENDING, [])
     if pending:
         session.connection().execute(_INSERT_EVENT, pending)
+        webhooks.enqueue_deliveries(session, pending)
 
 
 @listens_for(Session, "do_orm_execute")

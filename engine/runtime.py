@@ -240,9 +240,13 @@ def may_start(info: store.DefinitionInfo, actor: Actor) -> bool:
 
 
 def startable(*, session: Session, actor: Actor) -> list[ProcessDefinition]:
-    """The newest version of every process the actor may start."""
-    return [d for d in deployment.list_latest(session=session)
-            if may_start(store.definition_info(session, d.id), actor)]
+    """The newest version of every process the actor may start by hand."""
+    result = []
+    for definition in deployment.list_latest(session=session):
+        info = store.definition_info(session, definition.id)
+        if info.manual_start and may_start(info, actor):
+            result.append(definition)
+    return result
 
 
 def start_instance(
@@ -259,6 +263,9 @@ def start_instance(
     if definition is None:
         raise NotFound(f"no deployed process {process_key!r}", code="process_not_found")
     info = store.definition_info(session, definition.id)
+    if not (info.manual_start or start_timer):
+        raise InvalidInput(f"{process_key} starts only by its message or timer start event, not by hand",
+                           code="not_manually_startable")
     if not may_start(info, actor):
         raise Forbidden(f"{process_key} is started by the group {info.start_group!r}", code="not_allowed_to_start")
     schema = info.forms.get(definition.start_form) if definition.start_form else None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from sqlalchemy.event import listens_for
 from sqlalchemy.orm import Session
@@ -29,6 +30,7 @@ class DefinitionInfo:
     forms: dict[str, Any]
     has_async_services: bool
     start_group: str | None  # the lane group of the start event: who may start it (None: anyone)
+    manual_start: bool  # has a plain start event (not only message or timer starts)
 
 
 _infos: dict[int, DefinitionInfo] = {}
@@ -46,10 +48,13 @@ def definition_info(session: Session, definition_id: int) -> DefinitionInfo:
         spec, subprocess_specs = SERIALIZER.spec_from_json(d.spec_json)
         specs = [*spec.task_specs.values(), *(t for sp in subprocess_specs.values() for t in sp.task_specs.values())]
         has_async = any(isinstance(t, FlowdeskServiceTask) and t.is_async for t in specs)
-        start_lanes = [t.lane for t in spec.task_specs.values() if isinstance(t, StartEvent) and t.lane]
+        starts = [t for t in spec.task_specs.values() if isinstance(t, StartEvent)]
+        manual_start = any(isinstance(t.event_definition, NoneEventDefinition) for t in starts)
+        start_lanes = [t.lane for t in starts if t.lane]
         start_group = d.lane_groups.get(start_lanes[0]) if start_lanes else None
         info = DefinitionInfo(
-            d.id, d.key, d.version, spec, subprocess_specs, dict(d.lane_groups), dict(d.forms), has_async, start_group
+            d.id, d.key, d.version, spec, subprocess_specs, dict(d.lane_groups), dict(d.forms), has_async, start_group,
+            manual_start,
         )
         with _lock:
             _infos[definition_id] = info

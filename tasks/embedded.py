@@ -8,6 +8,7 @@ import threading
 
 from domain.db import transaction
 from engine import jobs
+from tasks import mailer  # noqa: F401 - registers the "mail" job handler
 
 log = logging.getLogger(__name__)
 

@@ -119,11 +119,30 @@ class MovableClock:
 @pytest.fixture
 def moving_clock() -> Iterator[MovableClock]:
     """Time moved by the test, never slept."""
+
     from domain import clock
 
     fake = MovableClock()
+    start = fake.now
     clock.set_clock(lambda: fake.now)
     try:
         yield fake
     finally:
         clock.reset_clock()
+        _cancel_jobs_made_since(start)
+
+
+def _cancel_jobs_made_since(start: object) -> None:
+    """Jobs a moved clock left pending would all be due on the real clock: they must not fire in later tests."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from domain import clock
+    from domain.db import transaction
+    from engine.models import Job, JobStatus
+
+    with transaction() as session:
+        session.execute(update(Job).where(Job.status == JobStatus.PENDING, Job.created_at >= start,
+                                          Job.created_at < clock.now() - timedelta(days=1))
+                        .values(status=JobStatus.CANCELLED))

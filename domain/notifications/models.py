@@ -15,6 +15,7 @@ from domain.db import Base
 class MailStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
+    HELD = "held"  # no SMTP server configured: kept, readable on the outbox page; not an error
     FAILED = "failed"
 
 

@@ -58,3 +58,18 @@ def test_a_date_start_timer_starts_once(world: None, moving_clock: MovableClock)
     moving_clock.advance(days=2)
     run_due_jobs()
     assert len(_instances(key)) == 1
+
+
+def test_a_timer_started_process_cannot_be_started_by_hand(world: None) -> None:
+    import pytest
+
+    from domain.errors import InvalidInput
+    from engine import runtime
+
+    key = f"auto_{uuid.uuid4().hex[:6]}"
+    deploy_xml(f"{key}.bpmn", timer_start(key, "R/PT1H"))
+    with pytest.raises(InvalidInput) as info, transaction() as session:
+        runtime.start_instance(session=session, process_key=key, actor=runtime.Actor("x", admin=True))
+    assert info.value.code == "not_manually_startable"
+    with transaction() as session:
+        assert key not in {d.key for d in runtime.startable(session=session, actor=runtime.Actor("x", admin=True))}
