@@ -22,6 +22,10 @@ class Settings:
     smtp_password: str | None = None
     smtp_from: str = "flowdesk@localhost"
     smtp_starttls: bool = False
+    # How long a claimed job belongs to its worker; after that a dead worker's job goes to another one.
+    job_lease_seconds: float = 60.0
+    # Modules with OPERATORS beyond the domain's own (a deployment's custom service-task operators).
+    operator_modules: tuple[str, ...] = ()
 
     @property
     def is_sqlite(self) -> bool:
@@ -30,7 +34,7 @@ class Settings:
 
 @lru_cache
 def get_settings() -> Settings:
-    """Settings from FLOWDESK_DATABASE_URL, FLOWDESK_BROKER_URL, FLOWDESK_SECRET_KEY, FLOWDESK_SMTP_*."""
+    """Settings from FLOWDESK_DATABASE_URL, FLOWDESK_BROKER_URL, FLOWDESK_SECRET_KEY, FLOWDESK_SMTP_*, and more."""
     return Settings(
         database_url=os.environ.get("FLOWDESK_DATABASE_URL", Settings.database_url),
         broker_url=os.environ.get("FLOWDESK_BROKER_URL") or None,
@@ -43,4 +47,7 @@ def get_settings() -> Settings:
         smtp_password=os.environ.get("FLOWDESK_SMTP_PASSWORD") or None,
         smtp_from=os.environ.get("FLOWDESK_SMTP_FROM") or Settings.smtp_from,
         smtp_starttls=os.environ.get("FLOWDESK_SMTP_STARTTLS", "").strip().lower() in {"1", "true", "yes", "on"},
+        job_lease_seconds=float(os.environ.get("FLOWDESK_JOB_LEASE_SECONDS") or Settings.job_lease_seconds),
+        operator_modules=tuple(m.strip() for m in os.environ.get("FLOWDESK_OPERATOR_MODULES", "").split(",")
+                               if m.strip()),
     )

@@ -8,7 +8,6 @@ to be picked up again after its lease expires, and the domain effect happens exa
 from __future__ import annotations
 
 import logging
-import os
 import traceback
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -22,11 +21,12 @@ from sqlalchemy.orm import Session
 
 from domain import clock
 from domain.db import transaction
+from domain.settings import get_settings
 from engine.models import InstanceStatus, Job, JobStatus, ProcessInstance
 
 log = logging.getLogger(__name__)
 # How long a claimed job is a worker's: after that, a worker that died (SIGKILL, lost host) loses it to the sweep.
-LEASE = timedelta(seconds=float(os.environ.get("FLOWDESK_JOB_LEASE_SECONDS", "60")))
+LEASE = timedelta(seconds=get_settings().job_lease_seconds)
 MAX_ATTEMPTS = 3
 _dispatcher: Callable[[list[int]], None] | None = None
 Handler = Callable[[Session, Job], None]

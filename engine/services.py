@@ -6,7 +6,6 @@ Domain modules declare their operators as data (domain/<module>/operators.py); t
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -17,14 +16,14 @@ from sqlalchemy.orm import Session
 
 from domain.errors import InvalidInput, NotFound
 from domain.operators import Operator
+from domain.settings import get_settings
 
 DOMAIN_MODULES = ("crm", "inventory", "sales", "finance", "notifications")
 
 
 def _operator_modules() -> list[str]:
     # A deployment adds its own operators with FLOWDESK_OPERATOR_MODULES=pkg.mod,other.mod (each with OPERATORS).
-    extra = [m.strip() for m in os.environ.get("FLOWDESK_OPERATOR_MODULES", "").split(",") if m.strip()]
-    return [f"domain.{module}.operators" for module in DOMAIN_MODULES] + extra
+    return [f"domain.{module}.operators" for module in DOMAIN_MODULES] + list(get_settings().operator_modules)
 
 
 @lru_cache

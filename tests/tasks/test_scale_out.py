@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from domain.db import transaction
 from domain.inventory.models import StockMove
-from engine import history, jobs, services
+from engine import history, jobs
 from engine.models import Event, InstanceStatus, ProcessInstance
 from tests.bpmn_samples import HEADER
 from tests.flow import deploy_xml
@@ -119,14 +119,11 @@ def _clients(urls: list[str], headers: dict[str, str], key: str, stop_at: float)
     return codes
 
 
-def test_two_web_and_two_worker_processes_finish_200_instances_consistently(world: None, database_url: str,
-                                                                           tmp_path: Path,
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_web_and_two_worker_processes_finish_200_instances_consistently(
+        world: None, database_url: str, tmp_path: Path, fault_operators: None) -> None:
     redis_or_skip()
     from tasks.celery_app import sweep
 
-    monkeypatch.setenv("FLOWDESK_OPERATOR_MODULES", "tests.fault_operators")
-    services.registry.cache_clear()
     key, queue = f"scale_{uuid.uuid4().hex[:6]}", f"flowdesk-scale-{uuid.uuid4().hex[:6]}"
     deploy_xml(f"{key}.bpmn", _process(key))
     env = {**__import__("os").environ, "FLOWDESK_BROKER_URL": REDIS_URL, "FLOWDESK_DATABASE_URL": database_url,
@@ -171,7 +168,6 @@ def test_two_web_and_two_worker_processes_finish_200_instances_consistently(worl
         for proc in procs:
             stop(proc)
         redis.Redis.from_url(REDIS_URL).delete(queue)
-        services.registry.cache_clear()
     with transaction() as session:
         keys = dict(session.execute(select(ProcessInstance.id, ProcessInstance.business_key)
                                     .where(ProcessInstance.id.in_(ids))).all())

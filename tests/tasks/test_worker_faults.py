@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from sqlalchemy import func, select
 
 from domain.db import transaction
 from domain.inventory.models import StockMove
-from engine import jobs, runtime, services
+from engine import jobs, runtime
 from engine.models import Job, JobStatus, ProcessInstance
 from tests.bpmn_samples import HEADER
 from tests.flow import deploy_xml, open_tasks
@@ -42,15 +41,6 @@ def _process(key: str) -> str:
             '<bpmn:sequenceFlow id="Flow_3" sourceRef="Activity_Check" targetRef="EndEvent_1"/>\n'
             '<bpmn:endEvent id="EndEvent_1"><bpmn:incoming>Flow_3</bpmn:incoming></bpmn:endEvent>\n'
             "</bpmn:process>\n</bpmn:definitions>\n")
-
-
-@pytest.fixture
-def fault_operators(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("FLOWDESK_OPERATOR_MODULES", "tests.fault_operators")
-    services.registry.cache_clear()
-    yield
-    monkeypatch.delenv("FLOWDESK_OPERATOR_MODULES")
-    services.registry.cache_clear()
 
 
 def test_a_job_of_a_killed_worker_runs_once_on_another_worker(world: None, database_url: str, fault_operators: None,

@@ -71,3 +71,8 @@ def test_the_outbox_speaks_chinese(browser: Callable[..., Browser]) -> None:
     page = browser("manager").get("/outbox")  # the demo manager's own setting is zh_Hans_CN
     assert page.status_code == 200 and subject in page.text
     assert "发件箱" in page.text and "收件人" in page.text and "未配置邮件服务器" in page.text
+
+
+def test_the_outbox_is_in_the_nav_only_for_those_who_may_read_it(browser) -> None:  # type: ignore[no-untyped-def]
+    assert 'href="/outbox"' in browser("owner").get("/").text
+    assert 'href="/outbox"' not in browser("sales").get("/").text
