@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter
 from sqlalchemy import select
 
@@ -62,28 +64,27 @@ def get_history(instance_id: int, session: SessionDep, user: ApiUser) -> History
     return HistoryOut(instance_id=instance_id, events=[EventOut.of(e) for e in events])
 
 
+def _operate(operation: Callable[..., ProcessInstance], instance_id: int, body: OperationIn, session: SessionDep,
+             user: ApiUser) -> InstanceOut:
+    require_operator(user)
+    instance = operation(session=session, instance_id=instance_id, actor=actor_of(user), reason=body.reason)
+    session.commit()
+    return instance_out(session, instance)
+
+
 @router.post("/{instance_id}/suspend", response_model=InstanceOut)
 def suspend_instance(instance_id: int, body: OperationIn, session: SessionDep, user: ApiUser) -> InstanceOut:
     """Suspend a running instance (process owners and admins; a reason is required)."""
-    require_operator(user)
-    instance = operations.suspend(session=session, instance_id=instance_id, actor=actor_of(user), reason=body.reason)
-    session.commit()
-    return instance_out(session, instance)
+    return _operate(operations.suspend, instance_id, body, session, user)
 
 
 @router.post("/{instance_id}/resume", response_model=InstanceOut)
 def resume_instance(instance_id: int, body: OperationIn, session: SessionDep, user: ApiUser) -> InstanceOut:
     """Resume a suspended instance."""
-    require_operator(user)
-    instance = operations.resume(session=session, instance_id=instance_id, actor=actor_of(user), reason=body.reason)
-    session.commit()
-    return instance_out(session, instance)
+    return _operate(operations.resume, instance_id, body, session, user)
 
 
 @router.post("/{instance_id}/cancel", response_model=InstanceOut)
 def cancel_instance(instance_id: int, body: OperationIn, session: SessionDep, user: ApiUser) -> InstanceOut:
     """Cancel a running or suspended instance for good (a reason is required)."""
-    require_operator(user)
-    instance = operations.cancel(session=session, instance_id=instance_id, actor=actor_of(user), reason=body.reason)
-    session.commit()
-    return instance_out(session, instance)
+    return _operate(operations.cancel, instance_id, body, session, user)
