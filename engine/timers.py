@@ -13,6 +13,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimeDateEventDefinition,
@@ -36,17 +37,29 @@ class _ClockDatetime(datetime):
 spiff_timer.datetime = _ClockDatetime  # type: ignore[misc]
 
 
-def due_time(task: Any) -> datetime | None:
-    """When a waiting timer task fires, as an aware UTC datetime (None if it has no due time yet)."""
-    definition = task.task_spec.event_definition
+def _timer_definitions(task: Any) -> list[TimerEventDefinition]:
+    """The timers a waiting task waits on: its own, or those among an event-based gateway's branches."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, TimerEventDefinition):
+        return [definition]
+    if isinstance(definition, MultipleEventDefinition):
+        return [d for d in definition.event_definitions if isinstance(d, TimerEventDefinition)]
+    return []
+
+
+def _due(definition: TimerEventDefinition, task: Any) -> datetime | None:
     value = definition.details(task).value
     if not value or not isinstance(value, str):
         return None
     parsed = (TimerEventDefinition.parse_time_or_duration(value) if isinstance(definition, TimeDateEventDefinition)
               else TimerEventDefinition.get_datetime(value))
-    if not isinstance(parsed, datetime):
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return _utc(parsed) if isinstance(parsed, datetime) else None
+
+
+def due_time(task: Any) -> datetime | None:
+    """When a waiting timer task fires next, as an aware UTC datetime (None if it has no due time yet)."""
+    dues = [due for d in _timer_definitions(task) if (due := _due(d, task)) is not None]
+    return min(dues) if dues else None
 
 
 def waiting_timers(workflow: BpmnWorkflow) -> list[Any]:
@@ -55,8 +68,7 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[Any]:
     The process's own timer start event is not one of them: the definition's schedule starts instances.
     """
     return [t for t in workflow.event_manager.tasks.values()
-            if isinstance(getattr(t.task_spec, "event_definition", None), TimerEventDefinition)
-            and not (isinstance(t.task_spec, StartEvent) and t.workflow is workflow)]
+            if _timer_definitions(t) and not (isinstance(t.task_spec, StartEvent) and t.workflow is workflow)]
 
 
 def start_timer_spec(spec: Any) -> Any | None:

@@ -90,3 +90,27 @@ def timer_start(key: str, expression: str, kind: str = "timeCycle", task_name: s
             + _flow("Flow_2", "Activity_Check", "EndEvent_1")
             + '<bpmn:endEvent id="EndEvent_1"><bpmn:incoming>Flow_2</bpmn:incoming></bpmn:endEvent>\n'
             + "</bpmn:process>\n</bpmn:definitions>\n")
+
+
+def message_or_timeout(key: str, duration: str = "PT1H") -> str:
+    """start -> event-based gateway: message "paid_<key>" -> Ship, or timer -> Chase; both -> end."""
+    nodes = ["StartEvent_1", "Gateway_Wait", "Event_Paid", "Event_Timeout", "Activity_Ship", "Activity_Chase",
+             "EndEvent_1", "EndEvent_2"]
+    body = _lane(key, nodes) + (
+        '<bpmn:startEvent id="StartEvent_1"><bpmn:outgoing>Flow_1</bpmn:outgoing></bpmn:startEvent>\n'
+        + _flow("Flow_1", "StartEvent_1", "Gateway_Wait")
+        + '<bpmn:eventBasedGateway id="Gateway_Wait" name="Paid or late?"><bpmn:incoming>Flow_1</bpmn:incoming>'
+        "<bpmn:outgoing>Flow_2</bpmn:outgoing><bpmn:outgoing>Flow_3</bpmn:outgoing></bpmn:eventBasedGateway>\n"
+        + _flow("Flow_2", "Gateway_Wait", "Event_Paid") + _flow("Flow_3", "Gateway_Wait", "Event_Timeout")
+        + '<bpmn:intermediateCatchEvent id="Event_Paid" name="Paid"><bpmn:incoming>Flow_2</bpmn:incoming>'
+        '<bpmn:outgoing>Flow_4</bpmn:outgoing><bpmn:messageEventDefinition messageRef="Message_Paid"/>'
+        "</bpmn:intermediateCatchEvent>\n"
+        + '<bpmn:intermediateCatchEvent id="Event_Timeout" name="Late"><bpmn:incoming>Flow_3</bpmn:incoming>'
+        f"<bpmn:outgoing>Flow_5</bpmn:outgoing>{_timer(duration)}</bpmn:intermediateCatchEvent>\n"
+        + _flow("Flow_4", "Event_Paid", "Activity_Ship") + _user("Activity_Ship", "Ship", "Flow_4", "Flow_6")
+        + _flow("Flow_5", "Event_Timeout", "Activity_Chase") + _user("Activity_Chase", "Chase", "Flow_5", "Flow_7")
+        + _flow("Flow_6", "Activity_Ship", "EndEvent_1") + _flow("Flow_7", "Activity_Chase", "EndEvent_2")
+        + '<bpmn:endEvent id="EndEvent_1"><bpmn:incoming>Flow_6</bpmn:incoming></bpmn:endEvent>\n'
+        + '<bpmn:endEvent id="EndEvent_2"><bpmn:incoming>Flow_7</bpmn:incoming></bpmn:endEvent>\n'
+        + "</bpmn:process>\n")
+    return HEADER + f'<bpmn:message id="Message_Paid" name="paid_{key}"/>\n' + body + "</bpmn:definitions>\n"

@@ -102,3 +102,36 @@ def test_a_timer_due_while_suspended_fires_after_resume(timer_key: str, moving_c
         operations.resume(session=session, instance_id=iid, actor=OPS)
     assert run_due_jobs() == ["done"]
     assert open_tasks(iid) == ["Activity_Second"]
+
+
+def test_an_event_based_gateway_takes_the_timer_branch_when_no_message_comes(world: None,
+                                                                             moving_clock: MovableClock) -> None:
+    from tests.timer_samples import message_or_timeout
+
+    key = _key("paid_or_late")
+    deploy_xml(f"{key}.bpmn", message_or_timeout(key))
+    iid = start(key)
+    [job] = jobs_of(iid, "timer")
+    assert job.due_at == moving_clock.now + timedelta(hours=1)
+    moving_clock.advance(hours=1, seconds=1)
+    run_due_jobs()
+    assert open_tasks(iid) == ["Activity_Chase"]
+
+
+def test_an_event_based_gateway_takes_the_message_branch_and_its_timer_never_fires(
+        world: None, moving_clock: MovableClock) -> None:
+    from domain.db import transaction
+    from engine import messages
+    from tests.flow import OPS
+    from tests.timer_samples import message_or_timeout
+
+    key = _key("paid_in_time")
+    deploy_xml(f"{key}.bpmn", message_or_timeout(key))
+    iid = start(key)
+    with transaction() as session:
+        messages.deliver(session=session, name=f"paid_{key}", correlation={}, payload={"amount": 10},
+                         message_id=None, actor=OPS)
+    assert open_tasks(iid) == ["Activity_Ship"]
+    moving_clock.advance(hours=2)
+    run_due_jobs()
+    assert open_tasks(iid) == ["Activity_Ship"]
