@@ -5,9 +5,11 @@ SpiffWorkflow's own parser catches structural errors; these catch what it would 
 
 from __future__ import annotations
 
+import ast
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from domain.errors import InvalidInput
 from engine import services
@@ -139,6 +141,53 @@ def _check_due(fname: str, process: etree._Element) -> list[Problem]:
     return problems
 
 
+TIMER_TAGS = ("timeDuration", "timeDate", "timeCycle")
+
+
+def _check_timer_literal(tag: str, expression: str) -> str | None:
+    """Why a constant timer expression cannot fire (None when it is fine or not a constant)."""
+    try:
+        value = ast.literal_eval(expression.strip())
+    except (ValueError, SyntaxError):
+        return None  # computed from task data: checked when it runs
+    if not isinstance(value, str):
+        return f"{tag} must be an ISO 8601 string such as \"PT2H\""
+    try:
+        if tag == "timeDuration":
+            TimerEventDefinition.parse_iso_duration(value)
+        elif tag == "timeDate":
+            TimerEventDefinition.parse_time_or_duration(value)
+        else:
+            TimerEventDefinition.parse_iso_recurring_interval(value)
+    except Exception:  # the library raises several types for bad ISO 8601 text
+        return f"{value!r} is not a valid ISO 8601 {'duration' if tag == 'timeDuration' else tag[4:].lower()}"
+    return None
+
+
+def _check_timers_and_messages(fname: str, root: etree._Element, process: etree._Element) -> list[Problem]:
+    problems: list[Problem] = []
+    for tag in TIMER_TAGS:
+        for el in process.iter(f"{{{BPMN_NS}}}{tag}"):
+            text = (el.text or "").strip()
+            if not text:
+                problems.append(_problem(fname, el, f"{tag} is empty"))
+            elif p := _check_code(fname, el, text, script=False, what=tag):
+                problems.append(p)
+            elif reason := _check_timer_literal(tag, text):
+                problems.append(_problem(fname, el, reason))
+    for el in root.iter(f"{{{BPMN_NS}}}formalExpression", f"{{{BPMN_NS}}}messagePath"):
+        parent = el.getparent()
+        if parent is not None and etree.QName(parent).localname == "correlationPropertyRetrievalExpression" and (
+                p := _check_code(fname, el, el.text or "", script=False, what="correlation expression")):
+            problems.append(p)
+    for el in process.iter(f"{{{SPIFF_NS}}}processVariableCorrelation"):
+        expr = el.find("spiffworkflow:expression", NS)
+        if expr is not None and (p := _check_code(fname, expr, expr.text or "", script=False,
+                                                 what="process variable correlation")):
+            problems.append(p)
+    return problems
+
+
 def check_process_xml(
     fname: str, root: etree._Element, process: etree._Element, *, forms: dict[str, Any]
 ) -> list[Problem]:
@@ -149,4 +198,5 @@ def check_process_xml(
         *_check_service_tasks(fname, process),
         *_check_forms(fname, process, forms),
         *_check_due(fname, process),
+        *_check_timers_and_messages(fname, root, process),
     ]

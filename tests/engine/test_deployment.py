@@ -119,3 +119,27 @@ def test_schema_invalid_bpmn_is_refused(session: Session) -> None:
 def test_invalid_form_schema_is_refused(session: Session) -> None:
     err = _refused(session, bundle(simple_process(key="dep_badform"), form={"type": "objekt"}))
     assert "not a valid JSON Schema" in err.problems[0].message
+
+
+def test_a_timer_that_is_not_iso_8601_is_refused_at_its_element(session: Session) -> None:
+    from tests.timer_samples import intermediate_timer
+
+    err = _refused(session, [BundleFile("t.bpmn", intermediate_timer("dep_timer", "PT1X").encode())])
+    assert err.problems[0].element_id == "Event_Wait"
+    assert "not a valid ISO 8601 duration" in err.problems[0].message
+
+
+def test_a_timer_computed_from_task_data_is_accepted(session: Session) -> None:
+    from tests.timer_samples import intermediate_timer
+
+    xml = intermediate_timer("dep_timer_expr").replace('"PT1H"', 'f"PT{hours}H"')
+    [result] = deployment.deploy(session=session, files=[BundleFile("t.bpmn", xml.encode())], actor="owner")
+    assert result.created
+
+
+def test_a_juel_timer_expression_is_refused(session: Session) -> None:
+    from tests.timer_samples import intermediate_timer
+
+    xml = intermediate_timer("dep_timer_juel").replace('"PT1H"', "${duration}")
+    err = _refused(session, [BundleFile("t.bpmn", xml.encode())])
+    assert "JUEL" in err.problems[0].message
