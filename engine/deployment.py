@@ -21,6 +21,7 @@ from engine.bundle import NS, SPIFF_NS, Bundle, BundleFile, DefinitionRefused, P
 from engine.checks import check_process_xml
 from engine.models import ProcessDefinition
 from engine.spiff import SERIALIZER, new_parser
+from engine.vendor import VendorExtension, unexecuted_extensions
 
 FORM_PROPERTY = "formJsonSchemaFilename"
 UI_FORM_PROPERTY = "formUiSchemaFilename"
@@ -30,6 +31,8 @@ UI_FORM_PROPERTY = "formUiSchemaFilename"
 class Deployed:
     definition: ProcessDefinition
     created: bool
+    # Extensions of the diagram Flowdesk does not execute (camunda:*, zeebe:*, ...): deployed, but reported.
+    warnings: tuple[VendorExtension, ...] = ()
 
 
 def lane_group(lane_name: str) -> str:
@@ -89,6 +92,7 @@ class _Candidate:
     spec_json: str
     start_form: str | None
     lane_groups: dict[str, str]
+    warnings: tuple[VendorExtension, ...] = ()
 
     @property
     def content_hash(self) -> str:
@@ -132,6 +136,7 @@ def _build(bundle: Bundle, fname: str, root: etree._Element, process: etree._Ele
         spec_json=SERIALIZER.spec_to_json(spec, subprocess_specs),
         start_form=_start_form(process),
         lane_groups={name: lane_group(name) for name in lanes},
+        warnings=tuple(unexecuted_extensions(fname, root)),
     )
 
 
@@ -161,7 +166,7 @@ def deploy(*, session: Session, files: list[BundleFile], actor: str) -> list[Dep
             )
         )
         if existing is not None:
-            results.append(Deployed(existing, created=False))
+            results.append(Deployed(existing, created=False, warnings=cand.warnings))
             continue
         latest = session.scalar(select(func.max(ProcessDefinition.version)).where(ProcessDefinition.key == cand.key))
         definition = ProcessDefinition(
@@ -193,7 +198,7 @@ def deploy(*, session: Session, files: list[BundleFile], actor: str) -> list[Dep
             chain=f"definition:{cand.key}",
             data={"key": cand.key, "version": definition.version, "content_hash": cand.content_hash},
         )
-        results.append(Deployed(definition, created=True))
+        results.append(Deployed(definition, created=True, warnings=cand.warnings))
     return results
 
 

@@ -10,18 +10,30 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.event import listens_for
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from domain import clock
 from engine import webhooks
-from engine.models import Event
+from engine.models import ChainHead, Event
 
 GENESIS = "0" * 64
 _HEADS = "flowdesk_event_chain_heads"
 _PENDING = "flowdesk_pending_events"
+_UNANCHORED = "flowdesk_unanchored_chains"
 _CHAIN_HEAD = select(Event.seq, Event.hash).where(Event.chain == bindparam("chain")).order_by(Event.seq.desc()).limit(1)
 _INSERT_EVENT = insert(Event)
+
+
+def _head_upsert(dialect_insert: Any) -> Any:
+    stmt = dialect_insert(ChainHead)
+    return stmt.on_conflict_do_update(index_elements=[ChainHead.chain],
+                                      set_={"seq": stmt.excluded.seq, "hash": stmt.excluded.hash})
+
+
+# The chain head is the anchor verification compares each chain to (engine/audit.py).
+_UPSERT_HEAD = {"postgresql": _head_upsert(postgresql.insert), "sqlite": _head_upsert(sqlite.insert)}
 
 
 class EventType(enum.StrEnum):
@@ -120,6 +132,7 @@ def record(
            "at": at, "data": json.loads(data_json), "prev_hash": prev, "hash": digest}
     # Buffered and written in one executemany at the next flush: a step writes many events.
     session.info.setdefault(_PENDING, []).append(row)
+    session.info.setdefault(_UNANCHORED, set()).add(chain)
     heads[chain] = (seq, digest)
     return digest
 
@@ -132,6 +145,27 @@ def write_pending_events(session: Session, *_: object) -> None:
     if pending:
         session.connection().execute(_INSERT_EVENT, pending)
         webhooks.enqueue_deliveries(session, pending)
+
+
+@listens_for(Session, "before_commit")
+def anchor_chain_heads(session: Session, *_: object) -> None:
+    """Store the head (seq, hash) of each chain appended to; once per transaction, just before it commits."""
+    write_pending_events(session)
+    chains: set[str] = session.info.pop(_UNANCHORED, set())
+    if not chains:
+        return
+    heads: dict[str, tuple[int, str]] = session.info.get(_HEADS, {})
+    connection = session.connection()
+    rows = []
+    for chain in sorted(chains):  # sorted: concurrent transactions lock head rows in one order
+        if chain not in heads:  # forgotten by a rolled-back savepoint: the table has the truth
+            last = connection.execute(_CHAIN_HEAD, {"chain": chain}).first()
+            if last is None:
+                continue
+            heads[chain] = (last[0], last[1])
+        rows.append({"chain": chain, "seq": heads[chain][0], "hash": heads[chain][1]})
+    if rows:
+        connection.execute(_UPSERT_HEAD[connection.dialect.name], rows)
 
 
 @listens_for(Session, "do_orm_execute")
@@ -147,6 +181,8 @@ def _forget_heads(session: Session, *_: object) -> None:
     # The cached chain heads are only valid inside the transaction (and the instance lock) that read them.
     session.info.pop(_HEADS, None)
     session.info.pop(_PENDING, None)
+    if not session.in_transaction():  # a rolled-back savepoint keeps the outer transaction's chains to anchor
+        session.info.pop(_UNANCHORED, None)
 
 
 def instance_history(*, session: Session, instance_id: int) -> list[Event]:

@@ -163,6 +163,17 @@ class Event(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class ChainHead(Base):
+    """The last (seq, hash) of each event chain, written with the events: deleting or adding rows at a chain's end
+    no longer verifies."""
+
+    __tablename__ = "chain_head"
+
+    chain: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int]
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 class IncidentStatus(enum.StrEnum):
     OPEN = "open"
     RESOLVED = "resolved"

@@ -36,12 +36,16 @@ class StepFailed(FlowdeskError):
 class Actor:
     """Who acts: a username and the groups that decide which tasks they may work."""
 
-    def __init__(self, username: str, groups: set[str] | frozenset[str] = frozenset(), admin: bool = False) -> None:
+    def __init__(self, username: str, groups: set[str] | frozenset[str] = frozenset(), admin: bool = False,
+                 read_only: bool = False) -> None:
         self.username = username
         self.groups = set(groups)
         self.admin = admin
+        self.read_only = read_only  # auditors: see everything, change nothing
 
     def may_work(self, task: HumanTask) -> bool:
+        if self.read_only:
+            return False
         return self.admin or task.candidate_group is None or task.candidate_group in self.groups
 
 
@@ -236,6 +240,8 @@ def advance(ctx: StepContext, instance: ProcessInstance, workflow: BpmnWorkflow)
 
 def may_start(info: store.DefinitionInfo, actor: Actor) -> bool:
     """Whether the actor may start the process: the start event's lane group, or anyone if it has no lane."""
+    if actor.read_only:
+        return False
     return info.start_group is None or actor.admin or info.start_group in actor.groups
 
 

@@ -11,8 +11,10 @@ from domain.settings import get_settings
 app = typer.Typer(help="Flowdesk: executable BPMN for lead-to-cash, procurement and after-sales.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Built-in users and groups.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained event log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
 
 
 @db_app.command("upgrade")
@@ -65,6 +67,23 @@ def users_add(
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"user {name} created in {', '.join(group) or 'no group'}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Verify every event chain against its links and its recorded head; exit 1 when any is broken."""
+    from domain.db import get_sessionmaker
+    from engine.audit import verify
+
+    with get_sessionmaker()() as session:
+        result = verify(session=session)
+    if result.intact:
+        typer.echo(f"{result.chains} chains, {result.events} events verified: intact")
+        return
+    typer.echo(f"{result.chains} chains, {result.events} events verified: {len(result.breaks)} broken")
+    for b in result.breaks:
+        typer.echo(f"broken: {b.chain} at seq {b.seq} ({b.reason})")
+    raise typer.Exit(1)
 
 
 @app.command()

@@ -52,9 +52,14 @@ ApiUser = Annotated[User, Depends(api_user)]
 PageUser = Annotated[User, Depends(page_user)]
 
 
+AUDITOR_GROUP = "auditor"
+
+
 def actor_of(user: User) -> Actor:
-    """The engine's view of a user."""
-    return Actor(user.username, user.group_names, admin=identity.is_admin(user))
+    """The engine's view of a user; auditors (who are not admins) are read-only."""
+    admin = identity.is_admin(user)
+    read_only = AUDITOR_GROUP in user.group_names and not admin
+    return Actor(user.username, user.group_names, admin=admin, read_only=read_only)
 
 
 def require_deployer(user: User) -> None:

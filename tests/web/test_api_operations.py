@@ -55,3 +55,23 @@ def test_incidents_list_is_readable_and_retrying_an_unknown_one_is_404(client: T
     assert isinstance(client.get("/api/v1/incidents?status=all", headers=owner).json(), list)
     resp = client.post("/api/v1/incidents/999999/retry", headers=owner)
     assert (resp.status_code, resp.json()["code"]) == (404, "incident_not_found")
+
+
+def test_auditors_cannot_start_or_work_even_where_no_group_is_set(client: TestClient, as_user) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from tests.bpmn_samples import simple_process
+    from tests.flow import deploy_xml
+
+    xml = re.sub(r"<bpmn:laneSet.*?</bpmn:laneSet>", "", simple_process(key="open_to_all", form=None), flags=re.S)
+    deploy_xml("open_to_all.bpmn", xml)
+    auditor, admin = as_user("auditor"), as_user("admin")
+    body = {"process_key": "open_to_all", "variables": {"amount": 500}}
+    refused = client.post("/api/v1/process-instances", json=body, headers=auditor)
+    assert (refused.status_code, refused.json()["code"]) == (403, "not_allowed_to_start")
+    started = client.post("/api/v1/process-instances", json=body, headers=admin).json()
+    [task] = started["open_tasks"]
+    assert task["candidate_group"] is None
+    assert client.post(f"/api/v1/tasks/{task['id']}/claim", headers=auditor).status_code == 403
+    done = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {}}, headers=auditor)
+    assert done.status_code in (403, 404)

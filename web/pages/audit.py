@@ -1,0 +1,131 @@
+"""The audit log for admins and auditors: every event, filtered and paged, verification of the chains, CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+
+from domain.db import get_sessionmaker
+from domain.errors import Forbidden
+from domain.identity.models import User
+from engine import audit
+from engine.history import EventType, canonical
+from web.deps import SessionDep
+from web.form_html import N_
+from web.pages.common import UserDep, fragment, is_htmx, page
+
+router = APIRouter()
+AUDIT_GROUPS = {"admin", "auditor"}
+PAGE_SIZE = 50
+CSV_COLUMNS = ("at", "chain", "seq", "type", "actor", "process_key", "business_key", "instance_id", "element_id",
+               "data", "hash")
+BREAK_LABELS = {audit.BreakReason.EDITED: N_("an event was edited"),
+                audit.BreakReason.DELETED: N_("an event was deleted"),
+                audit.BreakReason.INSERTED: N_("an event was inserted"),
+                audit.BreakReason.REORDERED: N_("events were reordered"),
+                audit.BreakReason.ANCHOR_MISMATCH: N_("the chain does not end at its recorded head")}
+
+
+def require_auditor(user: User) -> None:
+    """Only auditors and admins read the audit log."""
+    if not (user.group_names & AUDIT_GROUPS):
+        raise Forbidden("only auditors and admins may read the audit log", code="not_an_auditor")
+
+
+def _day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip()) if value.strip() else None
+    except ValueError:
+        return None
+
+
+def _filter(actor: str, process_key: str, business_key: str, type: str, since: str, until: str) -> audit.LogFilter:
+    start, end = _day(since), _day(until)
+    return audit.LogFilter(
+        actor=actor, process_key=process_key, business_key=business_key,
+        event_type=type if type in {t.value for t in EventType} else "",
+        since=datetime.combine(start, time(), UTC) if start else None,
+        # The end day is included: events before the next midnight.
+        until=datetime.combine(end + timedelta(days=1), time(), UTC) if end else None,
+    )
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_log(request: Request, session: SessionDep, user: UserDep, actor: str = "", process_key: str = "",
+              business_key: str = "", type: str = "", since: str = "", until: str = "", page_no: int = 1
+              ) -> HTMLResponse:
+    """Every event, newest first, filtered by actor, process, business key, type and days; 50 a page."""
+    require_auditor(user)
+    wanted = _filter(actor, process_key, business_key, type, since, until)
+    page_no = max(page_no, 1)
+    rows, more = audit.log_page(session=session, f=wanted, page=page_no, size=PAGE_SIZE)
+    params = {k: v for k, v in {"actor": actor.strip(), "process_key": process_key.strip(),
+                                "business_key": business_key.strip(), "type": wanted.event_type,
+                                "since": since.strip() if _day(since) else "",
+                                "until": until.strip() if _day(until) else ""}.items() if v}
+    return page(request, "audit.html", {
+        "rows": rows, "filters": params, "page_no": page_no, "more": more,
+        "query": urlencode(params), "types": [t.value for t in EventType], "verification": None,
+        "break_labels": BREAK_LABELS,
+    }, session=session, user=user)
+
+
+@router.get("/audit/verify", response_class=HTMLResponse)
+def audit_verify(request: Request, session: SessionDep, user: UserDep) -> HTMLResponse:
+    """Every chain verified: the counts, or the first broken link of each broken chain."""
+    require_auditor(user)
+    verification = audit.verify(session=session)
+    if is_htmx(request):
+        return fragment(request, "audit_verify.html", {"verification": verification,
+                                                        "break_labels": BREAK_LABELS})
+    rows, more = audit.log_page(session=session, f=audit.LogFilter(), page=1, size=PAGE_SIZE)
+    return page(request, "audit.html", {
+        "rows": rows, "filters": {}, "page_no": 1, "more": more, "query": "",
+        "types": [t.value for t in EventType], "verification": verification,
+        "break_labels": BREAK_LABELS,
+    }, session=session, user=user)
+
+
+def _csv_lines(wanted: audit.LogFilter) -> Iterator[str]:
+    # Its own session: the request's may be closed before the body has been streamed.
+    session = get_sessionmaker()()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    try:
+        yield "\ufeff"  # a BOM, so Excel reads the file as UTF-8
+        writer.writerow(CSV_COLUMNS)
+        stmt = audit.log_query(wanted).execution_options(yield_per=500)
+        for n, (ev, process_key, business_key) in enumerate(session.execute(stmt), start=1):
+            writer.writerow(_csv_row(ev, process_key, business_key))
+            if n % 500 == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+    finally:
+        session.rollback()
+        session.close()
+
+
+def _csv_row(ev: Any, process_key: str | None, business_key: str | None) -> list[Any]:
+    key = process_key or (ev.chain.removeprefix("definition:") if ev.chain.startswith("definition:") else "")
+    return [ev.at.isoformat(), ev.chain, ev.seq, ev.type, ev.actor, key, business_key or "",
+            ev.instance_id or "", ev.element_id or "", canonical(ev.data), ev.hash]
+
+
+@router.get("/audit/export.csv")
+def audit_export(session: SessionDep, user: UserDep, actor: str = "", process_key: str = "", business_key: str = "",
+                 type: str = "", since: str = "", until: str = "") -> StreamingResponse:
+    """The filtered log as CSV (UTF-8 with BOM), streamed newest first."""
+    require_auditor(user)
+    wanted = _filter(actor, process_key, business_key, type, since, until)
+    session.rollback()  # end the request's transaction: on SQLite it would block the streaming session's
+    return StreamingResponse(_csv_lines(wanted), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="flowdesk-audit.csv"'})
