@@ -1,7 +1,10 @@
-// Renders the instance's BPMN diagram with bpmn-js (served from /static/vendor) and marks the path taken:
-// completed elements green, elements waiting for a person orange.
+// Renders a BPMN diagram with bpmn-js (served from /static/vendor) and marks elements from the page's
+// #diagram-markers JSON: an instance's path (completed green, waiting for a person orange) or a version diff
+// (added green, changed orange).
 (function () {
   "use strict";
+
+  var CLASSES = { completed: "fd-done", active: "fd-active", added: "fd-added", changed: "fd-changed" };
 
   function markers() {
     var node = document.getElementById("diagram-markers");
@@ -37,8 +40,7 @@
         var canvas = viewer.get("canvas");
         var registry = viewer.get("elementRegistry");
         var m = markers();
-        mark(canvas, registry, m.completed, "fd-done");
-        mark(canvas, registry, m.active, "fd-active");
+        Object.keys(CLASSES).forEach(function (key) { mark(canvas, registry, m[key], CLASSES[key]); });
         canvas.zoom("fit-viewport", "auto");
         container.dataset.rendered = "true";
       })
