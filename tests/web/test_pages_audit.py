@@ -145,3 +145,20 @@ def test_an_auditors_api_calls_that_change_state_are_refused(client: TestClient,
                          files=[("files", (f"{key}.bpmn", simple_process(key=key + "_x").encode()))])
     assert deploy.status_code == 403
     assert (task_status(iid, "Activity_Review"), instance_status(iid)) == ("open", "running")
+
+
+def test_the_excel_export_holds_the_filtered_log_with_real_times(
+        browser: Callable[..., Browser], review: tuple[str, int, str, int]) -> None:
+    from datetime import datetime
+
+    from openpyxl import load_workbook
+
+    _, iid, business_key, _ = review
+    response = browser("auditor").get(f"/audit/export.xlsx?business_key={business_key}")
+    assert response.status_code == 200 and response.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    rows = list(load_workbook(io.BytesIO(response.content), read_only=True)["Audit log"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("at (UTC)", "chain", "seq")
+    assert len(rows) > 3 and {r[1] for r in rows[1:]} == {f"instance:{iid}"}
+    assert all(isinstance(r[0], datetime) for r in rows[1:])
+    assert browser("sales").get(f"/audit/export.xlsx?business_key={business_key}").status_code == 403
