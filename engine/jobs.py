@@ -104,7 +104,9 @@ def _claim(job_id: int, worker: str) -> str | None:
     with transaction() as session:
         stmt = select(Job).where(Job.id == job_id)
         if session.get_bind().dialect.name != "sqlite":
-            stmt = stmt.with_for_update(skip_locked=True)
+            # Wait for the row (its locks are short: another claim, the sweep's mark) and decide on what committed.
+            # SKIP LOCKED would drop the message while the job stays pending until the sweep sends it again.
+            stmt = stmt.with_for_update()
         job = session.scalar(stmt)
         now = clock.now()
         if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED) or job.due_at > now:

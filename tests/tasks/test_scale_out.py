@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -63,6 +64,12 @@ def _process(key: str) -> str:
             "</bpmn:process>\n</bpmn:definitions>\n")
 
 
+def _done(ids: list[int]) -> int:
+    with transaction() as session:
+        return session.scalar(select(func.count()).select_from(ProcessInstance).where(
+            ProcessInstance.id.in_(ids), ProcessInstance.status == InstanceStatus.COMPLETED)) or 0
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -86,7 +93,8 @@ def _serve(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str
     return proc, url
 
 
-def _clients(urls: list[str], headers: dict[str, str], key: str, stop_at: float) -> Counter[int]:
+def _clients(urls: list[str], headers: dict[str, str], key: str, stop_at: float,
+             finished: Callable[[], bool]) -> Counter[int]:
     """Threads that keep completing this process's tasks from the group inbox, racing each other."""
     codes: Counter[int] = Counter()
     lock = threading.Lock()
@@ -96,15 +104,13 @@ def _clients(urls: list[str], headers: dict[str, str], key: str, stop_at: float)
         return [t for t in page if t["process_key"] == key]
 
     def work(seed: int) -> None:
-        rnd, idle = random.Random(seed), 0
+        rnd = random.Random(seed)
         with httpx.Client(timeout=30) as http:
-            while time.monotonic() < stop_at and idle < 25:  # 5 s without work: the jobs are done too
+            while time.monotonic() < stop_at and not finished():  # tasks keep appearing as the jobs run
                 tasks = ours(http, rnd.choice(urls))
                 if not tasks:
-                    idle += 1
                     time.sleep(0.2)
                     continue
-                idle = 0
                 for task in rnd.sample(tasks, min(5, len(tasks))):
                     code = http.post(f"{rnd.choice(urls)}/api/v1/tasks/{task['id']}/complete", json={"data": {}},
                                      headers=headers).status_code
@@ -151,14 +157,8 @@ def test_two_web_and_two_worker_processes_finish_200_instances_consistently(
         beat_thread = threading.Thread(target=beat)
         beat_thread.start()
         try:
-            codes = _clients(urls, headers, key, stop_at)
-
-            def all_done() -> bool:
-                with transaction() as session:
-                    return session.scalar(select(func.count()).select_from(ProcessInstance).where(
-                        ProcessInstance.id.in_(ids), ProcessInstance.status == InstanceStatus.COMPLETED)) == INSTANCES
-
-            assert wait_for(all_done, timeout=max(stop_at - time.monotonic(), 5)), f"unfinished; codes {codes}"
+            codes = _clients(urls, headers, key, stop_at, lambda: _done(ids) == INSTANCES)
+            assert _done(ids) == INSTANCES, f"unfinished after {DEADLINE_SECONDS} s; codes {codes}"
         finally:
             sweeper_done.set()
             beat_thread.join()
