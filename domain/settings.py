@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 
@@ -14,7 +14,6 @@ class Settings:
     secret_key: str = "flowdesk-dev-secret-change-me"
     default_locale: str = "en"
     timezone: str = "UTC"
-    processes_dir: str = field(default_factory=lambda: os.path.join(os.path.dirname(__file__), "..", "processes"))
     # Outgoing mail; without a host, mails are held in the outbox (readable on /outbox) instead of sent.
     smtp_host: str | None = None
     smtp_port: int = 25
