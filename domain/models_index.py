@@ -9,7 +9,9 @@ MODEL_MODULES = (
     "domain.crm.models",
     "domain.inventory.models",
     "domain.sales.models",
+    "domain.procurement.models",
     "domain.finance.models",
+    "domain.service.models",
     "domain.notifications.models",
     "engine.models",
 )

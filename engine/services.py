@@ -18,7 +18,7 @@ from domain.errors import InvalidInput, NotFound
 from domain.operators import Operator
 from domain.settings import get_settings
 
-DOMAIN_MODULES = ("crm", "inventory", "sales", "finance", "notifications")
+DOMAIN_MODULES = ("crm", "inventory", "sales", "procurement", "finance", "service", "notifications")
 
 
 def _operator_modules() -> list[str]:

@@ -1,0 +1,1 @@
+"""The procurement business area (issue #3)."""

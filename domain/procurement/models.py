@@ -1,0 +1,3 @@
+"""procurement tables."""
+
+from __future__ import annotations

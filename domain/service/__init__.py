@@ -1,0 +1,1 @@
+"""The service business area (issue #3)."""

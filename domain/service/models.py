@@ -1,0 +1,3 @@
+"""service tables."""
+
+from __future__ import annotations

@@ -1,0 +1,7 @@
+"""Quotes and sales orders (#3)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

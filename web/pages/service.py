@@ -1,0 +1,7 @@
+"""Service tickets, returns and surveys (#3)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
