@@ -130,9 +130,16 @@ def _check_forms(fname: str, process: etree._Element, forms: dict[str, Any]) -> 
     return problems
 
 
+ASSIGNMENT_PROPERTIES = ("assignee", "candidateGroup")  # Python expressions over the task's data
+
+
 def _check_due(fname: str, process: etree._Element) -> list[Problem]:
     problems: list[Problem] = []
     for el in process.iter(f"{{{SPIFF_NS}}}property"):
+        if el.get("name") in ASSIGNMENT_PROPERTIES:
+            found = _check_code(fname, el, el.get("value", ""), script=False, what=el.get("name", ""))
+            if found:
+                problems.append(found)
         if el.get("name") == "dueIn":
             try:
                 parse_duration(el.get("value", ""))

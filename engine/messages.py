@@ -33,8 +33,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain import clock
-from domain.errors import Conflict, FlowdeskError, InvalidInput, NotFound
-from engine import deployment, history, runtime, store
+from domain.errors import Conflict, FlowdeskError, Forbidden, InvalidInput, NotFound
+from engine import deployment, history, runtime, starts, store
 from engine.forms import decimalize
 from engine.history import EventType, canonical, to_jsonable
 from engine.models import (
@@ -212,6 +212,8 @@ def deliver(
     """Deliver a message to the one running instance waiting for it with this correlation, or start an instance
     of the process whose newest version has it as a start message. A repeated message_id is answered with the
     earlier result, flagged duplicate. Runs in the caller's transaction."""
+    if actor.read_only:
+        raise Forbidden("auditors change nothing", code="read_only")
     correlation, payload = decimalize(correlation), decimalize(payload)
     message = _message(name, correlation, payload)
     key = correlation_key(correlation)
@@ -401,6 +403,7 @@ def _new_instance(session: Session, definition: ProcessDefinition, name: str, me
     workflow = store.new_workflow(store.definition_info(session, definition.id), ctx)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(copy.deepcopy(message), business_key=instance.business_key)
+    starts.choose(workflow, starts.by_message(name))
     history.record(
         session=session, type_=EventType.INSTANCE_STARTED, actor=actor.username, instance_id=instance.id,
         data={"process_key": definition.key, "version": definition.version, "business_key": instance.business_key,

@@ -37,7 +37,7 @@ SPIFF_EXECUTED = {
     "calledDecisionId", "processVariableCorrelation", "expression", "messageVariable", "messagePayload", "retry",
     "propertyId",
 }
-SPIFF_PROPERTIES = {"formJsonSchemaFilename", "formUiSchemaFilename", "dueIn", "async"}
+SPIFF_PROPERTIES = {"formJsonSchemaFilename", "formUiSchemaFilename", "dueIn", "async", "assignee", "candidateGroup"}
 
 
 @dataclass(frozen=True)

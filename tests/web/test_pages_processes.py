@@ -180,5 +180,5 @@ def test_the_diff_page_lists_changes_and_marks_them_on_the_diagram(
     assert "Flow_Big" in changed and "Condition" in changed
     assert "total &gt; 100" in changed and "total &gt; 500" in changed
     assert '"added": ["Activity_Notify"]' in page.text and '"changed": ["Flow_Big"]' in page.text
-    assert "/static/js/diagram.js" in page.text and f"/processes/{key}/2/download.bpmn" in page.text
+    assert "/static/js/diagram.js" in page.text and f"/processes/{key}/2/diagram.bpmn" in page.text
     assert owner.get(f"/processes/{key}/diff").text.count("Activity_Notify") >= 1  # defaults: previous -> latest

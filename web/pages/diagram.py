@@ -8,6 +8,7 @@ from typing import Any
 
 from lxml import etree
 
+from engine import layout
 from engine.deployment import UI_FORM_PROPERTY
 from engine.models import ProcessDefinition
 
@@ -56,3 +57,16 @@ def start_form(definition: ProcessDefinition) -> tuple[dict[str, Any] | None, di
     schema = definition.forms.get(definition.start_form) if definition.start_form else None
     ui_file = info(definition).start_ui_form
     return schema, (definition.forms.get(ui_file) if ui_file else None)
+
+
+def drawable_xml(definition: ProcessDefinition) -> str:
+    """The version's BPMN for the viewer: as deployed, with an automatic layout if it came without BPMNDI."""
+    return _drawable(definition.content_hash, definition.bpmn_xml)
+
+
+@lru_cache(maxsize=32)
+def _drawable(content_hash: str, xml: str) -> str:
+    try:
+        return layout.with_diagram(xml.encode()).decode()
+    except etree.XMLSyntaxError:
+        return xml

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.errors import NotFound
-from engine import history, incidents
+from engine import history, incidents, operations, retention
 from engine.history import PATH_EVENTS
 from engine.models import Event, HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus
 from web.deps import OPERATOR_GROUPS, SessionDep, actor_of
@@ -28,7 +28,10 @@ router = APIRouter()
 NOISE = {"name", "type", "human_task_id", "process_key", "business_key"}
 ENGINE_KEYS = {"operator": N_("Service"), "params": N_("Parameters"), "result": N_("Result"),
                "candidate_group": N_("Candidate group"), "previous_assignee": N_("Previous assignee"),
-               "error": N_("Error"), "version": N_("Version")}
+               "error": N_("Error"), "version": N_("Version"), "from": N_("From"), "to": N_("To"),
+               "reason": N_("Reason"), "due": N_("Due"), "message": N_("Message"),
+               "correlation_key": N_("Correlation key"), "payload": N_("Payload"), "kind": N_("Kind"),
+               "attempts": N_("Attempts")}
 
 
 @dataclass
@@ -87,6 +90,9 @@ def instance_page(request: Request, instance_id: int, session: SessionDep, user:
     """Status, context, open tasks, the diagram with the path taken, and the history."""
     instance, definition = _instance(session, instance_id)
     events = history.instance_history(session=session, instance_id=instance.id)
+    archive = None if events else retention.archive_of(session=session, instance_id=instance.id)
+    if archive is not None:  # the hot rows were purged by the retention policy: the batch holds them
+        events = retention.archived_events(session=session, instance_id=instance.id)
     open_tasks = list(session.scalars(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN).order_by(HumanTask.id)))
     actor = actor_of(user)
@@ -100,6 +106,7 @@ def instance_page(request: Request, instance_id: int, session: SessionDep, user:
         "active_ids": sorted({t.element_id for t in open_tasks}),
         "open_incidents": incidents.list_incidents(session=session, instance_id=instance.id),
         "may_operate": bool(user.group_names & OPERATOR_GROUPS),
+        "may_reassign": operations.may_reassign(actor), "archive": archive,
     }, session=session, user=user)
 
 
@@ -107,5 +114,5 @@ def instance_page(request: Request, instance_id: int, session: SessionDep, user:
 def instance_diagram(instance_id: int, session: SessionDep, user: UserDep) -> Response:
     """The BPMN XML of the instance's definition version (for the viewer)."""
     _, definition = _instance(session, instance_id)
-    return Response(definition.bpmn_xml, media_type="application/xml",
+    return Response(diagram.drawable_xml(definition), media_type="application/xml",
                     headers={"Cache-Control": "private, max-age=3600"})
