@@ -29,9 +29,10 @@ def _local(el: etree._Element) -> str:
 
 
 def _owner(el: etree._Element) -> etree._Element:
-    """The nearest ancestor (or self) that has an id: the element a problem is pinned to."""
+    """The nearest ancestor (or self) that has an id: the element a problem is pinned to. Spiff extension elements
+    use `id` for other things (an operator's or parameter's name), so they never count."""
     node: etree._Element | None = el
-    while node is not None and not node.get("id"):
+    while node is not None and (not node.get("id") or etree.QName(node).namespace == SPIFF_NS):
         node = node.getparent()
     return node if node is not None else el
 

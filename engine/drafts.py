@@ -7,7 +7,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,7 +14,7 @@ from domain import clock
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.identity.models import Group
 from engine import deployment, lint, services, vendor
-from engine.bundle import BPMN_NS, NS, BundleFile, DefinitionRefused, Problem, parse_xml, read_bundle
+from engine.bundle import NS, BundleFile, DefinitionRefused, Problem, parse_xml, read_bundle
 from engine.models import ProcessDefinition, ProcessDraft
 
 DEPLOY_CHECK = "deploy-check"
@@ -131,23 +130,11 @@ def bundle_files(draft: ProcessDraft) -> list[BundleFile]:
     ]
 
 
-def _bpmn_owner(root: etree._Element, element_id: str | None, line: int | None) -> str | None:
-    """The BPMN element a deploy-check problem belongs to (checks pin some to extension elements by line)."""
-    named = [el for el in root.iter() if isinstance(el.tag, str) and element_id and el.get("id") == element_id]
-    if not named or any(etree.QName(el).namespace == BPMN_NS for el in named):
-        return element_id
-    node: etree._Element | None = next((el for el in named if el.sourceline == line), named[0])
-    while node is not None and not (etree.QName(node).namespace == BPMN_NS and node.get("id")):
-        node = node.getparent()
-    return node.get("id") if node is not None else element_id
-
-
-def _deploy_checks(draft: ProcessDraft, root: etree._Element) -> list[lint.Finding]:
+def _deploy_checks(draft: ProcessDraft) -> list[lint.Finding]:
     try:
         deployment.validate(bundle_files(draft))
     except DefinitionRefused as exc:
-        return [lint.Finding(_bpmn_owner(root, p.element_id, p.line) if p.file == draft.bpmn_filename
-                             else p.element_id, DEPLOY_CHECK, p.message, lint.ERROR, p.file, p.line)
+        return [lint.Finding(p.element_id, DEPLOY_CHECK, p.message, lint.ERROR, p.file, p.line)
                 for p in exc.problems]
     return []
 
@@ -164,7 +151,7 @@ def validate(*, session: Session, draft: ProcessDraft) -> Validation:
     except DefinitionRefused as exc:
         return Validation([lint.Finding(p.element_id, DEPLOY_CHECK, p.message, lint.ERROR, p.file, p.line)
                            for p in exc.problems])
-    checks = _deploy_checks(draft, root)
+    checks = _deploy_checks(draft)
     found = lint.lint(root, groups=group_names(session), operators=set(services.registry()),
                       fname=draft.bpmn_filename)
     checked = {f.element_id for f in checks}

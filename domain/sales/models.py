@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from domain import clock
-from domain.crm.models import Customer
+from domain.crm.models import Customer, Opportunity
 from domain.db import Base, Money, Quantity
 from domain.inventory.models import Item
-from domain.sales.pricing import net_amount
+from domain.sales.pricing import net_amount, to_cents
 
 
 class OrderStatus(enum.StrEnum):
@@ -22,6 +22,14 @@ class OrderStatus(enum.StrEnum):
     PARTIALLY_SHIPPED = "partially_shipped"
     SHIPPED = "shipped"
     INVOICED = "invoiced"
+
+
+class QuoteStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
 
 
 class SalesOrder(Base):
@@ -85,3 +93,104 @@ class SalesOrderLine(Base):
     def net_amount(self) -> Decimal:
         """quantity * unit_price less the discount, rounded half-up to the cent."""
         return net_amount(quantity=self.quantity, unit_price=self.unit_price, discount_pct=self.discount_pct)
+
+
+class Quote(Base):
+    """An offer to a customer: lines at list price less a discount, valid until a date.
+
+    Totals and margin are computed from the lines (never stored); the status records the customer's answer.
+    """
+
+    __tablename__ = "quote"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunity.id"), default=None, index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[QuoteStatus] = mapped_column(
+        Enum(QuoteStatus, name="quote_status", native_enum=False, create_constraint=True, length=16,
+             values_callable=lambda members: [m.value for m in members]),
+        default=QuoteStatus.DRAFT,
+        index=True,
+    )
+    valid_until: Mapped[date]
+    business_key: Mapped[str | None] = mapped_column(String(128), index=True, default=None)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    sales_order_id: Mapped[int | None] = mapped_column(ForeignKey("sales_order.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    created_by: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)  # accepted, rejected or expired
+
+    customer: Mapped[Customer] = relationship(lazy="selectin")
+    opportunity: Mapped[Opportunity | None] = relationship()
+    sales_order: Mapped[SalesOrder | None] = relationship()
+    lines: Mapped[list[QuoteLine]] = relationship(
+        back_populates="quote", order_by="QuoteLine.id", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def list_total(self) -> Decimal:
+        """The lines at list price, before discount."""
+        return sum((line.list_amount for line in self.lines), Decimal("0.00"))
+
+    @property
+    def total(self) -> Decimal:
+        """The sum of the lines' net amounts (what the customer pays)."""
+        return sum((line.net_amount for line in self.lines), Decimal("0.00"))
+
+    @property
+    def discount_amount(self) -> Decimal:
+        return self.list_total - self.total
+
+    @property
+    def cost_total(self) -> Decimal:
+        return sum((line.cost_amount for line in self.lines), Decimal("0.00"))
+
+    @property
+    def margin_amount(self) -> Decimal:
+        """Estimated margin: net total less the items' cost."""
+        return self.total - self.cost_total
+
+    @property
+    def margin_pct(self) -> Decimal:
+        """Margin as a percentage of the net total, to two places (0 for a quote worth nothing)."""
+        if self.total == 0:
+            return Decimal("0.00")
+        return to_cents(self.margin_amount * 100 / self.total)
+
+
+class QuoteLine(Base):
+    __tablename__ = "quote_line"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("list_price >= 0", name="list_price_not_negative"),
+        CheckConstraint("unit_cost >= 0", name="unit_cost_not_negative"),
+        CheckConstraint("discount_pct >= 0 AND discount_pct <= 100", name="discount_pct_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quote_id: Mapped[int] = mapped_column(ForeignKey("quote.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
+    quantity: Mapped[Decimal] = mapped_column(Quantity())
+    # Price and cost are copied from the item when quoting: a later price change must not alter a sent quote.
+    list_price: Mapped[Decimal] = mapped_column(Money())
+    unit_cost: Mapped[Decimal] = mapped_column(Money())
+    discount_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2, asdecimal=True), default=Decimal("0.00"))
+
+    quote: Mapped[Quote] = relationship(back_populates="lines")
+    item: Mapped[Item] = relationship(lazy="selectin")
+
+    @property
+    def list_amount(self) -> Decimal:
+        return net_amount(quantity=self.quantity, unit_price=self.list_price, discount_pct=Decimal(0))
+
+    @property
+    def net_amount(self) -> Decimal:
+        """quantity * list_price less the discount, rounded half-up to the cent (as on the order line)."""
+        return net_amount(quantity=self.quantity, unit_price=self.list_price, discount_pct=self.discount_pct)
+
+    @property
+    def cost_amount(self) -> Decimal:
+        return net_amount(quantity=self.quantity, unit_price=self.unit_cost, discount_pct=Decimal(0))
