@@ -1,6 +1,7 @@
 """In Chromium: a process owner changes lead-to-cash in the modeler (a credit check in a new lane, a gateway after it),
 sees the validation errors pinned on the diagram, fixes them in the properties panel, deploys v2; new instances run
-on v2 and reach the new task in the inbox, running ones stay on v1.
+on v2 and reach the new task in the inbox, running ones stay on v1 until the owner migrates one, which its history
+shows.
 
 The diagram is lead_to_cash.bpmn deployed under a fresh key, so the shared lead_to_cash of the test run stays v1.
 """
@@ -148,6 +149,20 @@ def test_an_owner_adds_a_task_fixes_the_gateway_and_deploys_v2(page: Any, goods:
     row = page.locator("tr", has_text=business_key)
     assert "Check credit" in row.first.inner_text()
     shot(page, "modeler-new-task-in-inbox")
+
+    # The old instance stayed on v1; the owner moves it to v2 and its history says so.
+    page.click("form[action='/logout'] button[type=submit]")
+    sign_in(page, "owner")
+    page.goto(f"/migrations/{v1.key}?from=1&to=2")
+    row = page.locator(f"#check-{old_instance}")
+    assert row.get_attribute("class") == "can-move"
+    page.click("#migrate-btn")
+    page.wait_for_selector("#results")
+    assert page.locator(f"#result-{old_instance}").get_attribute("class") == "moved"
+    assert placed(old_instance) == (2, [("Activity_QualifyLead", "sales")])
+    page.goto(f"/instances/{old_instance}")
+    assert "v1 → v2" in page.locator("#history .event-instance_migrated").inner_text()
+    shot(page, "modeler-old-instance-migrated")
 
 
 def test_spiffworkflow_extensions_survive_a_load_and_save_round_trip(page: Any) -> None:
