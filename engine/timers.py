@@ -146,8 +146,17 @@ def schedule(ctx: StepContext, workflow: BpmnWorkflow) -> None:
 
 
 def next_start(schedule: StartSchedule) -> StartSchedule | None:
-    """The start after this one, if the cycle goes on."""
+    """The start after this one, if the cycle goes on. Occurrences already past (the workers were down, or the
+    job ran late) are skipped, not made up in a burst, as for the first start; they still count against R<n>."""
     if schedule.remaining == 0 or schedule.every <= 0:
         return None
-    return StartSchedule(schedule.due + timedelta(seconds=schedule.every),
-                         schedule.remaining - 1 if schedule.remaining > 0 else -1, schedule.every)
+    steps = 1
+    now = clock.now()
+    due = schedule.due + timedelta(seconds=schedule.every)
+    if due <= now:
+        steps += math.ceil((now - due).total_seconds() / schedule.every)
+        due = schedule.due + timedelta(seconds=steps * schedule.every)
+    remaining = schedule.remaining - steps if schedule.remaining > 0 else -1
+    if schedule.remaining > 0 and remaining < 0:
+        return None
+    return StartSchedule(due, remaining, schedule.every)

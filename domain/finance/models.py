@@ -1,4 +1,4 @@
-"""Finance tables. An invoice's status is derived from its payments, never stored."""
+"""Finance tables. An invoice's open amount and status are derived from allocations and credits, never stored."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from domain import clock
@@ -14,11 +14,21 @@ from domain.crm.models import Customer
 from domain.db import Base, Money, Quantity
 from domain.sales.models import SalesOrder
 
+ZERO = Decimal("0.00")
+
 
 class InvoiceStatus(enum.StrEnum):
     OPEN = "open"
     PARTIALLY_PAID = "partially_paid"
     PAID = "paid"
+
+
+class PaymentMethod(enum.StrEnum):
+    BANK_TRANSFER = "bank_transfer"
+    CASH = "cash"
+    CARD = "card"
+    CHEQUE = "cheque"
+    OTHER = "other"
 
 
 class Invoice(Base):
@@ -43,23 +53,38 @@ class Invoice(Base):
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", order_by="InvoiceLine.id", cascade="all, delete-orphan", lazy="selectin"
     )
-    payments: Mapped[list[Payment]] = relationship(back_populates="invoice", order_by="Payment.id", lazy="selectin")
+    allocations: Mapped[list[PaymentAllocation]] = relationship(
+        back_populates="invoice", order_by="PaymentAllocation.id", lazy="selectin"
+    )
+    credit_applications: Mapped[list[CreditApplication]] = relationship(
+        back_populates="invoice", order_by="CreditApplication.id", lazy="selectin"
+    )
 
     @property
     def paid_amount(self) -> Decimal:
-        return sum((payment.amount for payment in self.payments), Decimal("0.00"))
+        """Payments allocated to this invoice."""
+        return sum((a.amount for a in self.allocations), ZERO)
+
+    @property
+    def credited_amount(self) -> Decimal:
+        """Credit notes applied to this invoice."""
+        return sum((a.amount for a in self.credit_applications), ZERO)
 
     @property
     def open_amount(self) -> Decimal:
-        return self.total - self.paid_amount
+        """total - allocated payments - applied credit notes."""
+        return self.total - self.paid_amount - self.credited_amount
 
     @property
     def status(self) -> InvoiceStatus:
-        """open / partially_paid / paid, from the payments recorded."""
-        paid = self.paid_amount
-        if paid >= self.total:  # a zero-total invoice is settled as issued
+        """open / partially_paid / paid, from what was allocated and credited."""
+        if self.open_amount <= 0:  # a zero-total invoice is settled as issued
             return InvoiceStatus.PAID
-        return InvoiceStatus.PARTIALLY_PAID if paid > 0 else InvoiceStatus.OPEN
+        return InvoiceStatus.PARTIALLY_PAID if self.open_amount < self.total else InvoiceStatus.OPEN
+
+    def days_overdue(self, as_of: date) -> int:
+        """Days past the due date while something is open; 0 when paid or not yet due."""
+        return max((as_of - self.due_date).days, 0) if self.open_amount > 0 else 0
 
 
 class InvoiceLine(Base):
@@ -84,14 +109,139 @@ class InvoiceLine(Base):
 
 
 class Payment(Base):
+    """Money received from a customer; allocations tie parts of it to invoices, the rest is the customer's credit."""
+
     __tablename__ = "payment"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        # A bank reference identifies one receipt: the same one twice is a duplicate, not a second payment.
+        Index(
+            "uq_payment_customer_id_reference",
+            "customer_id",
+            "reference",
+            unique=True,
+            sqlite_where=text("reference <> ''"),
+            postgresql_where=text("reference <> ''"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    currency: Mapped[str] = mapped_column(String(3))
+    paid_on: Mapped[date]
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    method: Mapped[PaymentMethod] = mapped_column(
+        Enum(
+            PaymentMethod,
+            name="payment_method",
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            values_callable=lambda methods: [m.value for m in methods],
+        ),
+        default=PaymentMethod.BANK_TRANSFER,
+    )
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    customer: Mapped[Customer] = relationship()
+    allocations: Mapped[list[PaymentAllocation]] = relationship(
+        back_populates="payment", order_by="PaymentAllocation.id", lazy="selectin"
+    )
+
+    @property
+    def allocated_amount(self) -> Decimal:
+        return sum((a.amount for a in self.allocations), ZERO)
+
+    @property
+    def unallocated_amount(self) -> Decimal:
+        """What is left of the payment as the customer's credit."""
+        return self.amount - self.allocated_amount
+
+
+class PaymentAllocation(Base):
+    """A part of a payment settling an invoice. Sums are kept within bounds by the service under row locks."""
+
+    __tablename__ = "payment_allocation"
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id"), index=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
     amount: Mapped[Decimal] = mapped_column(Money())
-    paid_on: Mapped[date]
-    reference: Mapped[str] = mapped_column(String(100), default="")
+    allocated_on: Mapped[date]
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
-    invoice: Mapped[Invoice] = relationship(back_populates="payments")
+    payment: Mapped[Payment] = relationship(back_populates="allocations")
+    invoice: Mapped[Invoice] = relationship(back_populates="allocations")
+
+
+class CreditNote(Base):
+    """A reduction of what a customer owes ("CN000123"), applied to invoices like a payment."""
+
+    __tablename__ = "credit_note"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True, default=None)
+    sales_order_id: Mapped[int | None] = mapped_column(ForeignKey("sales_order.id"), index=True, default=None)
+    currency: Mapped[str] = mapped_column(String(3))
+    issue_date: Mapped[date]
+    amount: Mapped[Decimal] = mapped_column(Money())
+    reason: Mapped[str] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    customer: Mapped[Customer] = relationship()
+    invoice: Mapped[Invoice | None] = relationship()
+    lines: Mapped[list[CreditNoteLine]] = relationship(
+        back_populates="credit_note", order_by="CreditNoteLine.id", cascade="all, delete-orphan", lazy="selectin"
+    )
+    applications: Mapped[list[CreditApplication]] = relationship(
+        back_populates="credit_note", order_by="CreditApplication.id", lazy="selectin"
+    )
+
+    @property
+    def applied_amount(self) -> Decimal:
+        return sum((a.amount for a in self.applications), ZERO)
+
+    @property
+    def unapplied_amount(self) -> Decimal:
+        """What is left of the credit for later invoices."""
+        return self.amount - self.applied_amount
+
+
+class CreditNoteLine(Base):
+    __tablename__ = "credit_note_line"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credit_note_id: Mapped[int] = mapped_column(ForeignKey("credit_note.id", ondelete="CASCADE"), index=True)
+    description: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[Decimal] = mapped_column(Quantity())
+    unit_price: Mapped[Decimal] = mapped_column(Money())
+    amount: Mapped[Decimal] = mapped_column(Money())
+
+    credit_note: Mapped[CreditNote] = relationship(back_populates="lines")
+
+
+class CreditApplication(Base):
+    """A part of a credit note settling an invoice."""
+
+    __tablename__ = "credit_application"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credit_note_id: Mapped[int] = mapped_column(ForeignKey("credit_note.id"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    applied_on: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    credit_note: Mapped[CreditNote] = relationship(back_populates="applications")
+    invoice: Mapped[Invoice] = relationship(back_populates="credit_applications")

@@ -1,4 +1,4 @@
-"""Finance operations: invoice delivered goods, record payments. Services flush, never commit."""
+"""Invoices: bill delivered goods and find invoices (payments and credit notes live beside). Flush, never commit."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain import clock
+from domain.crm.models import Customer
 from domain.errors import InvalidInput, NotFound
-from domain.finance.models import Invoice, InvoiceLine, Payment
+from domain.finance.models import Invoice, InvoiceLine, InvoiceStatus
 from domain.sales.models import SalesOrderLine
-from domain.sales.pricing import CENT, net_amount
+from domain.sales.pricing import net_amount
 from domain.sales.service import get_order
 
 
@@ -68,21 +69,32 @@ def list_invoices(
     return list(session.scalars(query))
 
 
-def record_payment(
-    *, session: Session, invoice_id: int, amount: Decimal, paid_on: date, reference: str = ""
-) -> Payment:
-    """Record a payment against an invoice; more than the open amount is rejected."""
-    # The lock serializes payments on one invoice, so two of them cannot both fit the same open amount.
-    invoice = get_invoice(session=session, invoice_id=invoice_id, for_update=True)
-    _check_amount(amount)
-    if amount > invoice.open_amount:
-        raise InvalidInput(
-            f"payment of {amount} exceeds the open amount {invoice.open_amount} of invoice {invoice.number}"
-        )
-    payment = Payment(invoice=invoice, amount=amount, paid_on=paid_on, reference=reference)
-    session.add(payment)
-    session.flush()
-    return payment
+def search_invoices(
+    *,
+    session: Session,
+    q: str = "",
+    customer_id: int | None = None,
+    status: InvoiceStatus | None = None,
+    overdue_on: date | None = None,
+) -> list[Invoice]:
+    """Invoices, newest first, matching a number or customer code/name, of a customer, a status, or overdue on a date.
+
+    Status and overdue are derived from allocations and credits, so they are filtered after loading.
+    """
+    query = select(Invoice).join(Customer, Invoice.customer_id == Customer.id).order_by(Invoice.id.desc())
+    if q.strip():
+        term = q.strip()
+        query = query.where(Invoice.number.contains(term) | Customer.code.contains(term) | Customer.name.contains(term))
+    if customer_id is not None:
+        query = query.where(Invoice.customer_id == customer_id)
+    if overdue_on is not None:
+        query = query.where(Invoice.due_date < overdue_on)
+    invoices = list(session.scalars(query))
+    if status is not None:
+        invoices = [i for i in invoices if i.status is status]
+    if overdue_on is not None:
+        invoices = [i for i in invoices if i.open_amount > 0]
+    return invoices
 
 
 def open_amount(*, session: Session, invoice_id: int) -> Decimal:
@@ -104,10 +116,3 @@ def _invoice_line(line: SalesOrderLine, quantity: Decimal) -> InvoiceLine:
         discount_pct=line.discount_pct,
         amount=amount,
     )
-
-
-def _check_amount(amount: Decimal) -> None:
-    if not isinstance(amount, Decimal) or not amount.is_finite():
-        raise InvalidInput(f"payment amount must be a Decimal, not {type(amount).__name__}")
-    if amount <= 0 or amount.quantize(CENT) != amount:
-        raise InvalidInput(f"payment amount must be positive with at most two decimal places, got {amount}")

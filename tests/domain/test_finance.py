@@ -1,4 +1,4 @@
-"""Invoices for delivered goods and payments against them."""
+"""Invoices for delivered goods (the invoice helpers here serve the other finance tests too)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.orm import Session
 
+from domain.crm.models import Customer
 from domain.errors import InvalidInput
 from domain.finance import service
-from domain.finance.models import InvoiceStatus
-from domain.finance.operators import RecordPaymentParams, create_invoice, record_payment
+from domain.finance.models import Invoice, InvoiceStatus
+from domain.finance.operators import create_invoice
 from domain.inventory.service import reserve_for_order, ship_order
 from domain.sales.models import SalesOrder
 from tests.factories import ACTOR, make_customer, make_item, make_order, make_warehouse, receive
@@ -22,12 +23,23 @@ ISSUED = date(2025, 3, 1)
 def _delivered_order(
     session: Session, ordered: str, in_stock: str, price: str = "10.00", **customer: object
 ) -> SalesOrder:
+    return deliver(session, make_customer(session, **customer), ordered, in_stock, price)
+
+
+def deliver(session: Session, customer: Customer, ordered: str, in_stock: str, price: str) -> SalesOrder:
+    """An order of one item for customer, shipped as far as in_stock allows."""
     item, warehouse = make_item(session), make_warehouse(session)
     receive(session, item, warehouse, in_stock)
-    order = make_order(session, make_customer(session, **customer), (item, ordered, price))
+    order = make_order(session, customer, (item, ordered, price))
     reserve_for_order(session=session, order_id=order.id)
     ship_order(session=session, order_id=order.id, actor=ACTOR)
     return order
+
+
+def invoice_for(session: Session, customer: Customer, total: str, issued: date = ISSUED) -> Invoice:
+    """An invoice of `total` to customer, issued on `issued`, due after the customer's payment terms."""
+    order = deliver(session, customer, "1", "1", total)
+    return service.create_invoice_for_order(session=session, order_id=order.id, issue_date=issued)
 
 
 def test_invoice_number_is_generated_from_the_id(session: Session) -> None:
@@ -80,40 +92,6 @@ def test_partial_invoices_add_up_to_the_order_total_to_the_cent(session: Session
     assert sum(invoice.total for invoice in invoices) == order.total == Decimal("1.05")
 
 
-def test_partial_payment_leaves_the_invoice_partially_paid(session: Session) -> None:
-    invoice = service.create_invoice_for_order(session=session, order_id=_delivered_order(session, "1", "1").id)
-
-    service.record_payment(session=session, invoice_id=invoice.id, amount=Decimal("4.00"), paid_on=ISSUED)
-
-    assert (invoice.status, service.open_amount(session=session, invoice_id=invoice.id)) == (
-        InvoiceStatus.PARTIALLY_PAID,
-        Decimal("6.00"),
-    )
-
-
-def test_paying_the_open_amount_marks_the_invoice_paid(session: Session) -> None:
-    invoice = service.create_invoice_for_order(session=session, order_id=_delivered_order(session, "1", "1").id)
-    service.record_payment(session=session, invoice_id=invoice.id, amount=Decimal("4.00"), paid_on=ISSUED)
-
-    service.record_payment(session=session, invoice_id=invoice.id, amount=Decimal("6.00"), paid_on=ISSUED)
-
-    assert invoice.status is InvoiceStatus.PAID
-
-
-def test_over_payment_is_rejected(session: Session) -> None:
-    invoice = service.create_invoice_for_order(session=session, order_id=_delivered_order(session, "1", "1").id)
-
-    with pytest.raises(InvalidInput, match="exceeds"):
-        service.record_payment(session=session, invoice_id=invoice.id, amount=Decimal("10.01"), paid_on=ISSUED)
-
-
-def test_payment_with_fractions_of_a_cent_is_rejected(session: Session) -> None:
-    invoice = service.create_invoice_for_order(session=session, order_id=_delivered_order(session, "1", "1").id)
-
-    with pytest.raises(InvalidInput):
-        service.record_payment(session=session, invoice_id=invoice.id, amount=Decimal("1.005"), paid_on=ISSUED)
-
-
 def test_create_invoice_operator_returns_an_iso_due_date(session: Session) -> None:
     order = _delivered_order(session, "2", "2", price="7.50", payment_terms_days=0)
 
@@ -124,15 +102,7 @@ def test_create_invoice_operator_returns_an_iso_due_date(session: Session) -> No
     assert result["due_date"] == invoice.issue_date.isoformat()  # payment terms of 0 days
 
 
-def test_record_payment_operator_reports_status_and_open_amount(session: Session) -> None:
-    invoice = service.create_invoice_for_order(session=session, order_id=_delivered_order(session, "1", "1").id)
-    params = RecordPaymentParams.model_validate({"invoice_id": invoice.id, "amount": "2.50", "paid_on": "2025-03-05"})
+def test_a_new_invoice_is_open_for_its_total(session: Session) -> None:
+    invoice = invoice_for(session, make_customer(session), "12.34")
 
-    result = record_payment(session=session, **params.model_dump())
-
-    assert result | {"id": 0} == {
-        "id": 0,
-        "invoice_id": invoice.id,
-        "invoice_status": "partially_paid",
-        "open_amount": Decimal("7.50"),
-    }
+    assert (invoice.status, invoice.open_amount) == (InvoiceStatus.OPEN, Decimal("12.34"))

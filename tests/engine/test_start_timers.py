@@ -73,3 +73,19 @@ def test_a_timer_started_process_cannot_be_started_by_hand(world: None) -> None:
     assert info.value.code == "not_manually_startable"
     with transaction() as session:
         assert key not in {d.key for d in runtime.startable(session=session, actor=runtime.Actor("x", admin=True))}
+
+
+def test_starts_missed_while_the_workers_were_down_are_skipped_not_made_up(world: None,
+                                                                          moving_clock: MovableClock) -> None:
+    key = f"nightly_{uuid.uuid4().hex[:6]}"
+    deploy_xml(f"{key}.bpmn", timer_start(key, "R/PT1H"))
+    moving_clock.advance(hours=1, seconds=1)
+    run_due_jobs()
+    assert len(_instances(key)) == 1
+    moving_clock.advance(hours=5)  # four ticks missed
+    run_due_jobs()
+    run_due_jobs()
+    assert len(_instances(key)) == 2, "one start for the missed ticks, then the schedule goes on"
+    moving_clock.advance(hours=1)
+    run_due_jobs()
+    assert len(_instances(key)) == 3

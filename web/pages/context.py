@@ -44,6 +44,7 @@ def instance_facts(instance: ProcessInstance, definition: ProcessDefinition | No
     if v.get("decision"):  # the director's last word, for a quote sent back
         facts += [(_("Decision"), str(v["decision"])), (_("Comment"), str(v.get("comment") or ""))]
     facts += _documents(v, fmt, _, currency)
+    facts += _pool(v, _)
     return [(k, val) for k, val in facts if val]
 
 
@@ -61,6 +62,17 @@ def _documents(v: dict[str, Any], fmt: Formatter, _: Callable[[str], str], curre
     if payment and payment.get("open_amount") is not None:
         facts.append((_("Open amount"), _money(fmt, payment.get("open_amount"), currency)))
     return facts
+
+
+def _pool(v: dict[str, Any], _: Callable[[str], str]) -> Facts:
+    """The inactive-customers rule: the customers of the task's team that went to the shared pool."""
+    pool = _dict(v, "pool")
+    entries = [e for e in pool.get("customers") or [] if isinstance(e, dict)
+               and (not v.get("team") or e.get("sales_team") == v.get("team"))]
+    if not entries:
+        return []
+    names = ", ".join(f"{e.get('name', '')} ({e.get('code', '')})" for e in entries)
+    return [(_("Team"), str(v.get("team") or "")), (_("Customers moved to the pool"), names)]
 
 
 def quote_lines(instance: ProcessInstance) -> list[dict[str, Any]]:
