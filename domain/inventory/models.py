@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any, NoReturn
 
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from domain import clock
 from domain.db import Base, Money, Quantity
@@ -18,6 +18,7 @@ class MoveKind(enum.StrEnum):
     RECEIPT = "receipt"
     SHIPMENT = "shipment"
     ADJUSTMENT = "adjustment"
+    SUPPLIER_RETURN = "supplier_return"
 
 
 class ReservationStatus(enum.StrEnum):
@@ -43,6 +44,10 @@ class Item(Base):
     __table_args__ = (
         CheckConstraint("unit_cost >= 0", name="unit_cost_not_negative"),
         CheckConstraint("list_price >= 0", name="list_price_not_negative"),
+        CheckConstraint(
+            "safety_stock >= 0 AND reorder_point >= 0 AND reorder_quantity >= 0 AND lead_time_days >= 0",
+            name="replenishment_not_negative",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,6 +58,12 @@ class Item(Base):
     list_price: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # Replenishment settings: the scheduled reorder check proposes reorder_quantity when the
+    # available-plus-incoming quantity drops below reorder_point; safety_stock is the floor planners aim at.
+    safety_stock: Mapped[Decimal] = mapped_column(Quantity(), default=Decimal("0.000"), server_default="0")
+    reorder_point: Mapped[Decimal] = mapped_column(Quantity(), default=Decimal("0.000"), server_default="0")
+    reorder_quantity: Mapped[Decimal] = mapped_column(Quantity(), default=Decimal("0.000"), server_default="0")
+    lead_time_days: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Warehouse(Base):
@@ -121,6 +132,36 @@ class Reservation(Base):
         _enum(ReservationStatus, "status"), default=ReservationStatus.ACTIVE
     )
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class Shipment(Base):
+    """One dispatch of stock for a sales order, numbered "SH000123"; its lines say what left which warehouse."""
+
+    __tablename__ = "shipment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    sales_order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id"), index=True)
+    shipped_at: Mapped[datetime] = mapped_column(default=clock.now)
+    shipped_by: Mapped[str] = mapped_column(String(64))
+
+    lines: Mapped[list[ShipmentLine]] = relationship(
+        back_populates="shipment", cascade="all, delete-orphan", order_by="ShipmentLine.id"
+    )
+
+
+class ShipmentLine(Base):
+    __tablename__ = "shipment_line"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipment.id"), index=True)
+    sales_order_line_id: Mapped[int] = mapped_column(ForeignKey("sales_order_line.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id"))
+    quantity: Mapped[Decimal] = mapped_column(Quantity())
+
+    shipment: Mapped[Shipment] = relationship(back_populates="lines")
 
 
 @event.listens_for(StockMove, "before_update")

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from domain.inventory import service
+from domain.inventory import planning, service
 from domain.inventory.schemas import Shortage, StockAllocation
 from domain.operators import Operator
 
@@ -19,6 +19,10 @@ ACTOR = "system"
 
 class OrderParams(BaseModel):
     order_id: int = Field(gt=0)
+
+
+class NoParams(BaseModel):
+    pass
 
 
 def reserve_stock(*, session: Session, order_id: int) -> dict[str, Any]:
@@ -33,9 +37,24 @@ def reserve_stock(*, session: Session, order_id: int) -> dict[str, Any]:
 
 
 def ship_order(*, session: Session, order_id: int) -> dict[str, Any]:
-    """Ship what is reserved for an order."""
+    """Ship what is reserved for an order; reports the shipment recorded and the totals shipped."""
     outcome = service.ship_order(session=session, order_id=order_id, actor=ACTOR)
-    return {"order_id": outcome.order_id, "shipped": _by_sku(outcome.shipped)}
+    return {
+        "order_id": outcome.order_id,
+        "shipment_id": outcome.shipment_id,
+        "shipment_number": outcome.shipment_number,
+        "shipped": _by_sku(outcome.shipped),
+    }
+
+
+def find_reorder_breaches(*, session: Session) -> dict[str, Any]:
+    """Items whose available plus incoming quantity is below their reorder point (none with an open request)."""
+    breaches = planning.items_below_reorder_point(session=session)
+    return {
+        "any": bool(breaches),
+        "count": len(breaches),
+        "breaches": [breach.model_dump() for breach in breaches],
+    }
 
 
 def _by_sku(entries: Iterable[StockAllocation | Shortage]) -> list[dict[str, Any]]:
@@ -58,5 +77,11 @@ OPERATORS: list[Operator] = [
         func=ship_order,
         params=OrderParams,
         description="Ship the stock reserved for a sales order and mark its lines delivered.",
+    ),
+    Operator(
+        name="inventory.find_reorder_breaches",
+        func=find_reorder_breaches,
+        params=NoParams,
+        description="List items below their reorder point (available + on order + requested), for the scheduled check.",
     ),
 ]

@@ -6,10 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 MoneyAmount = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
 QuantityAmount = Annotated[Decimal, Field(max_digits=18, decimal_places=3)]
+PlanningQuantity = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=3)]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 
 
@@ -20,6 +21,19 @@ class ItemCreate(BaseModel):
     unit_cost: MoneyAmount = Decimal("0.00")
     list_price: MoneyAmount = Decimal("0.00")
     active: bool = True
+    safety_stock: PlanningQuantity = Decimal("0.000")
+    reorder_point: PlanningQuantity = Decimal("0.000")
+    reorder_quantity: PlanningQuantity = Decimal("0.000")
+    lead_time_days: Annotated[int, Field(ge=0, le=3650)] = 0
+
+
+class ReplenishmentUpdate(BaseModel):
+    """An item's reorder settings."""
+
+    safety_stock: PlanningQuantity
+    reorder_point: PlanningQuantity
+    reorder_quantity: PlanningQuantity
+    lead_time_days: Annotated[int, Field(ge=0, le=3650)]
 
 
 class ItemRead(BaseModel):
@@ -33,6 +47,10 @@ class ItemRead(BaseModel):
     list_price: Decimal
     active: bool
     created_at: datetime
+    safety_stock: Decimal
+    reorder_point: Decimal
+    reorder_quantity: Decimal
+    lead_time_days: int
 
 
 class WarehouseCreate(BaseModel):
@@ -81,4 +99,50 @@ class ReservationOutcome(BaseModel):
 
 class ShipmentOutcome(BaseModel):
     order_id: int
+    shipment_id: int
+    shipment_number: str
     shipped: list[StockAllocation]
+
+
+class StockPosition(BaseModel):
+    """One item's stock over all warehouses, with what is coming in."""
+
+    item_id: int
+    item_sku: str
+    item_name: str
+    on_hand: Decimal
+    reserved: Decimal
+    on_order: Decimal  # on open purchase orders, not yet accepted
+    requested: Decimal  # on open purchase requests, not yet ordered
+    reorder_point: Decimal
+    reorder_quantity: Decimal
+    safety_stock: Decimal
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def available(self) -> Decimal:
+        return self.on_hand - self.reserved
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def atp(self) -> Decimal:
+        """Available to promise, counting every open purchase order."""
+        return self.available + self.on_order
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def projected(self) -> Decimal:
+        return self.atp + self.requested
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def below_reorder_point(self) -> bool:
+        return self.reorder_point > 0 and self.projected < self.reorder_point
+
+
+class ReorderBreach(BaseModel):
+    item_id: int
+    item_sku: str
+    projected: Decimal  # available + on order + requested
+    reorder_point: Decimal
+    suggested_quantity: Decimal

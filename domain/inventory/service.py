@@ -6,6 +6,7 @@ Services flush, never commit. Lock order everywhere: the sales order row first, 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -14,9 +15,20 @@ from sqlalchemy.orm import Session
 
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.inventory.ledger import ZERO, check_quantity, lock_balances, lock_item_balances, post_move
-from domain.inventory.models import Item, MoveKind, Reservation, ReservationStatus, StockBalance, StockMove, Warehouse
+from domain.inventory.models import (
+    Item,
+    MoveKind,
+    Reservation,
+    ReservationStatus,
+    Shipment,
+    ShipmentLine,
+    StockBalance,
+    StockMove,
+    Warehouse,
+)
 from domain.inventory.schemas import (
     ItemCreate,
+    ReplenishmentUpdate,
     ReservationOutcome,
     ShipmentOutcome,
     Shortage,
@@ -92,6 +104,23 @@ def adjust_stock(
     return _post(session, item_id, warehouse_id, MoveKind.ADJUSTMENT, checked, reference, actor)
 
 
+def return_to_supplier(
+    *, session: Session, item_id: int, warehouse_id: int, quantity: Decimal, reference: str, actor: str
+) -> StockMove:
+    """Book goods leaving stock back to their supplier; on hand may not fall below reserved."""
+    checked = -check_quantity(quantity)
+    return _post(session, item_id, warehouse_id, MoveKind.SUPPLIER_RETURN, checked, reference, actor)
+
+
+def set_replenishment(*, session: Session, item_id: int, data: ReplenishmentUpdate) -> Item:
+    """Change an item's safety stock, reorder point and quantity, and lead time."""
+    item = get_item(session=session, item_id=item_id)
+    for name, value in data.model_dump().items():
+        setattr(item, name, value)
+    session.flush()
+    return item
+
+
 def available(*, session: Session, item_id: int, warehouse_id: int | None = None) -> Decimal:
     """On hand less reserved for an item, in one warehouse or all of them."""
     query = select(StockBalance).where(StockBalance.item_id == item_id)
@@ -127,13 +156,14 @@ def reserve_for_order(*, session: Session, order_id: int) -> ReservationOutcome:
 
 
 def ship_order(*, session: Session, order_id: int, actor: str) -> ShipmentOutcome:
-    """Ship everything reserved for the order: shipment moves out, reservations consumed, lines delivered."""
+    """Ship everything reserved for the order: a Shipment recorded, moves out, reservations used, lines delivered."""
     order = _lock_order(session, order_id)
     reservations = _reservations(session, order, ReservationStatus.ACTIVE)
     if not reservations:
         raise InvalidInput(f"order {order.number} has no reserved stock to ship")
     balances = lock_balances(session, ((r.item_id, r.warehouse_id) for r in reservations))
     lines = {line.id: line for line in order.lines}
+    shipment = _new_shipment(session, order, reservations, actor)
     for reservation in reservations:
         balance = balances[(reservation.item_id, reservation.warehouse_id)]
         balance.reserved -= reservation.quantity
@@ -142,13 +172,32 @@ def ship_order(*, session: Session, order_id: int, actor: str) -> ShipmentOutcom
             balance=balance,
             kind=MoveKind.SHIPMENT,
             quantity=-reservation.quantity,
-            reference=order.number,
+            reference=f"{order.number}/{shipment.number}",
             actor=actor,
         )
         reservation.status = ReservationStatus.CONSUMED
         lines[reservation.sales_order_line_id].delivered_qty += reservation.quantity
     session.flush()
-    return ShipmentOutcome(order_id=order.id, shipped=[_allocation(r, lines) for r in reservations])
+    return ShipmentOutcome(
+        order_id=order.id,
+        shipment_id=shipment.id,
+        shipment_number=shipment.number,
+        shipped=[_allocation(r, lines) for r in reservations],
+    )
+
+
+def get_shipment(*, session: Session, shipment_id: int) -> Shipment:
+    """The shipment with this id, lines included."""
+    shipment = session.get(Shipment, shipment_id)
+    if shipment is None:
+        raise NotFound(f"shipment {shipment_id} not found")
+    return shipment
+
+
+def list_shipments(*, session: Session, sales_order_id: int) -> list[Shipment]:
+    """A sales order's shipments, oldest first."""
+    query = select(Shipment).where(Shipment.sales_order_id == sales_order_id).order_by(Shipment.id)
+    return list(session.scalars(query))
 
 
 def release_for_order(*, session: Session, order_id: int) -> list[StockAllocation]:
@@ -173,6 +222,28 @@ def _post(
     move = post_move(session, balance=balance, kind=kind, quantity=quantity, reference=reference, actor=actor)
     session.flush()
     return move
+
+
+def _new_shipment(session: Session, order: SalesOrder, reservations: list[Reservation], actor: str) -> Shipment:
+    shipment = Shipment(
+        # Placeholder until the id exists: the id is the one counter safe under concurrent inserts.
+        number=f"pending-{uuid.uuid4().hex}",
+        sales_order_id=order.id,
+        shipped_by=actor,
+        lines=[
+            ShipmentLine(
+                sales_order_line_id=r.sales_order_line_id,
+                item_id=r.item_id,
+                warehouse_id=r.warehouse_id,
+                quantity=r.quantity,
+            )
+            for r in reservations
+        ],
+    )
+    session.add(shipment)
+    session.flush()
+    shipment.number = f"SH{shipment.id:06d}"
+    return shipment
 
 
 def _lock_order(session: Session, order_id: int) -> SalesOrder:

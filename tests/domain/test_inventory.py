@@ -231,6 +231,12 @@ def test_ship_order_operator_reports_what_left(session: Session) -> None:
 
     result = ship_order(session=session, order_id=order.id)
 
-    assert result == {"order_id": order.id, "shipped": [{"item_sku": item.sku, "quantity": Decimal("3.000")}]}
+    shipment = service.list_shipments(session=session, sales_order_id=order.id)[0]
+    assert result == {
+        "order_id": order.id,
+        "shipment_id": shipment.id,
+        "shipment_number": shipment.number,
+        "shipped": [{"item_sku": item.sku, "quantity": Decimal("3.000")}],
+    }
     statuses = session.scalars(select(Reservation.status).where(Reservation.item_id == item.id)).all()
     assert statuses == [ReservationStatus.CONSUMED]
