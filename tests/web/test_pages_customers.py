@@ -187,3 +187,35 @@ def test_import_is_for_sales_only(browser: Callable[..., Browser], world: None) 
 
     assert warehouse.get("/customers/import").status_code == 403
     assert 'id="customer-import"' not in warehouse.get("/customers").text
+
+
+def test_360_page_shows_open_receivables_tickets_and_every_process_that_touched_the_customer(
+        browser: Callable[..., Browser], account: dict[str, Any]) -> None:
+    from domain.finance.service import create_invoice_for_order
+    from domain.sales.service import get_order_by_number
+    from domain.service.schemas import TicketCreate
+    from domain.service.service import create_ticket
+    from tests.bpmn_samples import simple_process
+    from engine.runtime import Actor
+    from tests.flow import deploy_xml, start
+
+    with transaction() as session:
+        order = get_order_by_number(session=session, number=account["order"])
+        invoice = create_invoice_for_order(session=session, order_id=order.id)
+        invoice_number = invoice.number
+    with transaction() as session:
+        ticket = create_ticket(session=session, actor="service", data=TicketCreate(
+            customer_code=account["code"], subject=f"Pump noise {account['tag']}"))
+        ticket_number = ticket.number
+    key = f"touch_{uuid.uuid4().hex[:6]}"
+    deploy_xml(f"{key}.bpmn", simple_process(key=key, form=None))
+    touching = start(key, {"customer_code": account["code"], "amount": 100}, actor=Actor("rita", {"reviewers"}))
+    other = start(key, {"customer_code": "C-SOMEONE-ELSE", "amount": 100}, actor=Actor("rita", {"reviewers"}))
+
+    page = browser("sales").get(f"/customers/{account['code']}").text
+
+    receivables = page[page.index('id="customer-ar"'):page.index('id="customer-service"')]
+    assert invoice_number in receivables
+    assert ticket_number in page[page.index('id="customer-service"'):page.index('id="customer-instances"')]
+    processes = page[page.index('id="customer-instances"'):]
+    assert f'href="/instances/{touching}"' in processes and f'href="/instances/{other}"' not in processes

@@ -32,6 +32,7 @@ from domain.inventory.service import available
 from domain.sales import quotes
 from domain.sales.models import OrderStatus, QuoteStatus, SalesOrder
 from domain.sales.service import list_orders
+from engine.models import HumanTask, InstanceFacet, ProcessDefinition, ProcessInstance, TaskStatus
 from web.deps import SessionDep
 from web.form_html import N_
 from web.pages.common import UserDep, flash, gettext_for, page, redirect
@@ -223,6 +224,36 @@ def _availability(session: Session, customer: Customer) -> dict[str, Any]:
     return {"availability": sorted(rows, key=lambda r: r.sku)}
 
 
+def _receivables(session: Session, customer: Customer) -> dict[str, Any]:
+    from web.pages.finance import customer_ar_context
+
+    return customer_ar_context(session, customer.id)
+
+
+def _service(session: Session, customer: Customer) -> dict[str, Any]:
+    from web.pages.service import customer_service_context
+
+    return customer_service_context(session, customer.id)
+
+
+def _instances(session: Session, customer: Customer) -> dict[str, Any]:
+    """Every process instance that touched the customer (through the indexed customer_code facet), newest first,
+    with the steps open now."""
+    ids = select(InstanceFacet.instance_id).where(InstanceFacet.name == "customer_code",
+                                                  InstanceFacet.value == customer.code)
+    rows = session.execute(
+        select(ProcessInstance, ProcessDefinition.name, ProcessDefinition.version)
+        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+        .where(ProcessInstance.id.in_(ids)).order_by(ProcessInstance.id.desc()).limit(50)
+    ).all()
+    open_steps: dict[int, list[str]] = {}
+    for instance_id, name in session.execute(select(HumanTask.instance_id, HumanTask.name).where(
+            HumanTask.instance_id.in_([r[0].id for r in rows]), HumanTask.status == TaskStatus.OPEN)):
+        open_steps.setdefault(instance_id, []).append(name)
+    return {"customer_instances": [{"instance": r[0], "process": f"{r[1]} · v{r[2]}",
+                                    "open_steps": open_steps.get(r[0].id, [])} for r in rows]}
+
+
 SECTIONS: list[Section] = [
     Section("master", "customer_360_master.html", lambda session, customer: {}),
     Section("contacts", "customer_360_contacts.html", _contacts),
@@ -231,6 +262,9 @@ SECTIONS: list[Section] = [
     Section("quotes", "customer_360_quotes.html", _quotes),
     Section("orders", "customer_360_orders.html", _orders),
     Section("availability", "customer_360_availability.html", _availability),
+    Section("receivables", "finance_customer_ar.html", _receivables),
+    Section("service", "service_customer.html", _service),
+    Section("instances", "customer_360_instances.html", _instances),
 ]
 
 
