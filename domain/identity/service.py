@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
@@ -30,6 +31,9 @@ def get_or_create_group(*, session: Session, name: str) -> Group:
     return group
 
 
+USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")  # li.na, wang-wei, sales_east
+
+
 def create_user(
     *,
     session: Session,
@@ -40,8 +44,8 @@ def create_user(
     locale: str | None = None,
 ) -> User:
     """A new active user in the given groups."""
-    if not username or not username.isidentifier():
-        raise InvalidInput(f"invalid username {username!r}: use letters, digits and _")
+    if not USERNAME.fullmatch(username or ""):
+        raise InvalidInput(f"invalid username {username!r}: start with a letter; use letters, digits, '.', '_', '-'")
     if len(password) < 4:
         raise InvalidInput("password too short (at least 4 characters)")
     if session.scalar(select(User).where(User.username == username)):
