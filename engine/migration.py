@@ -10,16 +10,12 @@ under its lock and version check, and writes INSTANCE_MIGRATED into its history.
 
 from __future__ import annotations
 
-import copy
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.util.diff import SpecDiff
-from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -30,6 +26,7 @@ from domain.errors import FlowdeskError, InvalidInput, NotFound
 from engine import history, runtime, store, timers
 from engine.durations import parse_duration
 from engine.history import EventType
+from engine.migration_tree import droppable, is_active, resolve, retarget, type_of, workflow_pairs
 from engine.models import (
     HumanTask,
     Incident,
@@ -45,7 +42,6 @@ from engine.models import (
 from engine.spiff import SERIALIZER
 
 log = logging.getLogger(__name__)
-ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 STATE_NAMES = {TaskState.READY: "ready", TaskState.WAITING: "waiting", TaskState.STARTED: "started",
                TaskState.ERROR: "error", TaskState.FUTURE: "future"}
 MAX_BATCH = 500
@@ -114,43 +110,6 @@ class TargetElement:
 # ---------------------------------------------------------------- resolving specs
 
 
-def _type_of(spec: Any) -> str:
-    """The element type as a person compares it: the spec class, with the event definition for events."""
-    definition = getattr(spec, "event_definition", None)
-    kind = type(spec).__name__
-    return f"{kind}:{type(definition).__name__}" if definition is not None else kind
-
-
-def _resolve(spec: Any, target_spec: Any, mapping: dict[str, str]) -> Any | None:
-    """The target spec a task of this spec moves to: the mapped element, the same id, or a structural spec
-    (boundary split/join, end join) renamed after its mapped element; None if the target has none."""
-    bpmn_id = getattr(spec, "bpmn_id", None)
-    if bpmn_id and bpmn_id in mapping:
-        return target_spec.task_specs.get(mapping[bpmn_id])
-    found = target_spec.task_specs.get(spec.name)
-    if found is not None:
-        return found
-    owner, dot, suffix = spec.name.rpartition(".")
-    if dot and owner in mapping:
-        return target_spec.task_specs.get(f"{mapping[owner]}.{suffix}")
-    return None
-
-
-def _workflow_pairs(workflow: BpmnWorkflow, target: store.DefinitionInfo) -> Iterator[tuple[Any, Any]]:
-    """(workflow or subworkflow, the target spec it moves to, or None if the target lacks that subprocess)."""
-    yield workflow, target.spec
-    for sub in workflow.subprocesses.values():
-        yield sub, target.subprocess_specs.get(sub.spec.name)
-
-
-def _is_active(task: Any) -> bool:
-    if task.has_state(ACTIVE):
-        return True
-    # FUTURE below a finished task is definite (it will run), unlike the predictions below an active task.
-    parent = task.parent
-    return bool(task.has_state(TaskState.FUTURE) and parent is not None and parent.has_state(TaskState.FINISHED_MASK))
-
-
 def _suggestions(workflow: Any, target_spec: Any) -> dict[str, str]:
     """SpiffWorkflow's structural alignment of removed specs (e.g. a renamed task between the same neighbours)."""
     try:
@@ -166,14 +125,14 @@ def _elements(workflow: BpmnWorkflow, target: store.DefinitionInfo, mapping: dic
     """The active elements of a loaded workflow against the target, and what blocks the move."""
     elements: list[ActiveElement] = []
     problems: list[Problem] = []
-    for wf, target_spec in _workflow_pairs(workflow, target):
-        active = [t for t in wf.tasks.values() if _is_active(t)]
+    for wf, target_spec in workflow_pairs(workflow, target):
+        active = [t for t in wf.tasks.values() if is_active(t)]
         if target_spec is None:
             if active:
                 problems.append(Problem("subprocess_missing",
                                         f"the target has no subprocess {wf.spec.name!r}", wf.spec.name))
             continue
-        guesses = _suggestions(wf, target_spec) if any(_resolve(t.task_spec, target_spec, {}) is None
+        guesses = _suggestions(wf, target_spec) if any(resolve(t.task_spec, target_spec, {}) is None
                                                         for t in active) else {}
         for task in active:
             elements_, problem = _element(task, target_spec, mapping, guesses)
@@ -187,10 +146,10 @@ def _element(task: Any, target_spec: Any, mapping: dict[str, str], guesses: dict
              ) -> tuple[list[ActiveElement], Problem | None]:
     spec = task.task_spec
     bpmn_id = spec.bpmn_id or spec.name
-    found = _resolve(spec, target_spec, mapping)
+    found = resolve(spec, target_spec, mapping)
     missing = spec.name not in target_spec.task_specs
-    dropped = found is None and bpmn_id not in mapping and _droppable(task)
-    element = ActiveElement(bpmn_id, spec.bpmn_name or bpmn_id, _type_of(spec),
+    dropped = found is None and bpmn_id not in mapping and droppable(task)
+    element = ActiveElement(bpmn_id, spec.bpmn_name or bpmn_id, type_of(spec),
                             STATE_NAMES.get(task.state, str(task.state)), found.name if found else None, missing,
                             guesses.get(spec.name) if missing else None, dropped)
     shown = [element] if spec.bpmn_id else []  # structural specs (joins, splits) are not shown, only checked
@@ -201,9 +160,9 @@ def _element(task: Any, target_spec: Any, mapping: dict[str, str], guesses: dict
             return shown, Problem("mapping_target_missing",
                                   f"{bpmn_id} is mapped to {mapping[bpmn_id]}, which the target does not have", bpmn_id)
         return shown, Problem("element_missing", f"{bpmn_id} does not exist in the target and is not mapped", bpmn_id)
-    if _type_of(found) != _type_of(spec):
+    if type_of(found) != type_of(spec):
         return shown, Problem("mapping_type_mismatch",
-                              f"{bpmn_id} ({_type_of(spec)}) cannot become {found.name} ({_type_of(found)})", bpmn_id)
+                              f"{bpmn_id} ({type_of(spec)}) cannot become {found.name} ({type_of(found)})", bpmn_id)
     return shown, None
 
 
@@ -287,114 +246,11 @@ def target_elements(*, session: Session, definition_id: int) -> list[TargetEleme
     info = store.definition_info(session, definition_id)
     specs = [*info.spec.task_specs.values(),
              *(t for sp in info.subprocess_specs.values() for t in sp.task_specs.values())]
-    return sorted((TargetElement(s.bpmn_id, s.bpmn_name or s.bpmn_id, _type_of(s)) for s in specs if s.bpmn_id),
+    return sorted((TargetElement(s.bpmn_id, s.bpmn_name or s.bpmn_id, type_of(s)) for s in specs if s.bpmn_id),
                   key=lambda e: e.id)
 
 
 # ---------------------------------------------------------------- migrate
-
-
-def _retarget(workflow: BpmnWorkflow, target: store.DefinitionInfo, mapping: dict[str, str]
-              ) -> tuple[list[dict[str, str]], list[str]]:
-    """Point the task tree at the target spec; the moved active elements (from -> to) and the dropped ones."""
-    moved: list[dict[str, str]] = []
-    dropped: list[str] = []
-    workflow.subprocess_specs = target.subprocess_specs
-    for sub_id, sub in list(workflow.subprocesses.items()):
-        if sub.spec.name not in target.subprocess_specs:
-            if any(_is_active(t) for t in sub.tasks.values()):
-                raise runtime.StepFailed(f"the target has no subprocess {sub.spec.name!r}")
-            del workflow.subprocesses[sub_id]  # finished: nothing runs there any more
-    for wf, target_spec in _workflow_pairs(workflow, target):
-        _retarget_tree(wf, target_spec, mapping, moved, dropped)
-    return moved, dropped
-
-
-def _retarget_tree(wf: Any, target_spec: Any, mapping: dict[str, str], moved: list[dict[str, str]],
-                   dropped: list[str]) -> None:
-    active = [t for t in wf.tasks.values() if _is_active(t)]
-    for task in active:  # predictions follow the source's flow: drop them, predict again below
-        for child in task.children:
-            if child.has_state(TaskState.PREDICTED_MASK | TaskState.FUTURE):
-                wf._remove_task(child.id)
-    wf.spec = target_spec
-    active_ids = {t.id for t in active}
-    for task in list(wf.tasks.values()):
-        if task.id not in wf.tasks:
-            continue
-        old, new = task.task_spec, _resolve(task.task_spec, target_spec, mapping)
-        if new is None and _droppable(task):
-            wf.top_workflow.event_manager.remove_task(task)
-            wf._remove_task(task.id)
-            dropped.append(old.bpmn_id)
-        elif new is None:
-            _splice_out(wf, task)
-        else:
-            if task.id in active_ids:
-                _keep_timer(task, old, new)
-                if old.bpmn_id:
-                    moved.append({"from": old.bpmn_id, "to": new.bpmn_id or new.name, "name": new.bpmn_name or ""})
-            task.task_spec = new
-    for task in active:
-        if task.id in wf.tasks:
-            _add_boundary_events(wf, task)
-            task.task_spec._predict(task, mask=TaskState.PREDICTED_MASK | TaskState.FUTURE | task.state)
-    if wf.last_task is not None and wf.last_task.id not in wf.tasks:
-        wf.last_task = None
-
-
-def _droppable(task: Any) -> bool:
-    """A waiting boundary event the target no longer has: the activity goes on without it."""
-    return isinstance(task.task_spec, BoundaryEvent) and task.has_state(TaskState.WAITING)
-
-
-def _add_boundary_events(wf: Any, task: Any) -> None:
-    """Boundary events the target attaches to an active activity start waiting now (their timers start now).
-
-    SpiffWorkflow puts a split before an activity with boundary events and a join after it that looks for that
-    split, so an activity that started without one gets it inserted above it.
-    """
-    split = wf.spec.task_specs.get(f"{task.task_spec.name}.BoundaryEventSplit")
-    if split is None or split not in task.task_spec.inputs or not task.has_state(TaskState.READY | TaskState.STARTED):
-        return
-    parent = task.parent
-    if parent.task_spec is not split:
-        above = Task(wf, split, None, state=TaskState.COMPLETED)
-        above.data = copy.deepcopy(parent.data)
-        above._parent, above._children = parent.id, [task.id]
-        parent._children[parent._children.index(task.id)] = above.id
-        task._parent, parent = above.id, above
-    present = {c.task_spec for c in parent.children}
-    for spec in split.outputs:
-        if spec not in present:
-            event = parent._add_child(spec, TaskState.WAITING)
-            spec._update(event)
-            spec._predict(event, mask=TaskState.PREDICTED_MASK | TaskState.FUTURE | event.state)
-
-
-def _splice_out(wf: Any, task: Any) -> None:
-    """Drop a finished step the target does not have: its children hang from its parent (the history keeps it)."""
-    if not task.has_state(TaskState.FINISHED_MASK):
-        raise runtime.StepFailed(f"{task.task_spec.name} is active and has no place in the target")
-    parent = task.parent
-    if parent is None:
-        raise runtime.StepFailed("the target has no root for the task tree")
-    position = parent._children.index(task.id)
-    parent._children[position:position + 1] = task._children
-    for child in task.children:
-        child._parent = parent.id
-    wf.tasks.pop(task.id)
-
-
-def _keep_timer(task: Any, old: Any, new: Any) -> None:
-    """A waiting timer keeps its due time; if the target changed its expression, it is evaluated again from now."""
-    old_def, new_def = getattr(old, "event_definition", None), getattr(new, "event_definition", None)
-    if not task.has_state(TaskState.WAITING) or new_def is None:
-        return
-    if getattr(old_def, "expression", None) != getattr(new_def, "expression", None):
-        task.internal_data.pop("event_value", None)
-        task.task_spec = new
-        new._update(task)
 
 
 def _update_human_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
@@ -447,7 +303,7 @@ def _migrate_one(session: Session, instance_id: int, target: ProcessDefinition, 
     source = store.definition_info(session, instance.definition_id)
     info = store.definition_info(session, target.id)
     ctx, workflow = runtime.load_for_step(session, instance, actor=actor.username)
-    moved, dropped = _retarget(workflow, info, mapping)
+    moved, dropped = retarget(workflow, info, mapping)
     instance.definition_id = target.id
     history.record(session=session, type_=EventType.INSTANCE_MIGRATED, actor=actor.username, instance_id=instance.id,
                    definition_id=target.id,
