@@ -25,6 +25,8 @@ class Settings:
     job_lease_seconds: float = 60.0
     # Modules with OPERATORS beyond the domain's own (a deployment's custom service-task operators).
     operator_modules: tuple[str, ...] = ()
+    # Days after which the history of completed or cancelled instances moves to the archive; None keeps it hot.
+    retention_days: int | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -49,4 +51,5 @@ def get_settings() -> Settings:
         job_lease_seconds=float(os.environ.get("FLOWDESK_JOB_LEASE_SECONDS") or Settings.job_lease_seconds),
         operator_modules=tuple(m.strip() for m in os.environ.get("FLOWDESK_OPERATOR_MODULES", "").split(",")
                                if m.strip()),
+        retention_days=int(os.environ["FLOWDESK_RETENTION_DAYS"]) if os.environ.get("FLOWDESK_RETENTION_DAYS") else None,
     )

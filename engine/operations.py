@@ -1,4 +1,4 @@
-"""Operating on instances: suspend, resume, cancel. Each locks the instance and is recorded with its reason."""
+"""Operating on instances: suspend, resume, cancel, reassign a task. Each locks the instance and is recorded."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from domain import clock
-from domain.errors import Conflict, InvalidInput
+from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine import history, jobs
 from engine.history import EventType
 from engine.models import HumanTask, InstanceStatus, Job, JobStatus, MessageSubscription, ProcessInstance, TaskStatus
@@ -71,3 +71,41 @@ def cancel(*, session: Session, instance_id: int, actor: Actor, reason: str) -> 
     history.record(session=session, type_=EventType.INSTANCE_CANCELLED, actor=actor.username, instance_id=instance.id,
                    data={"reason": why})
     return instance
+
+
+REASSIGNER_GROUP = "manager"  # besides admins
+
+
+def may_reassign(actor: Actor) -> bool:
+    """Admins and managers reassign tasks (auditors never)."""
+    return not actor.read_only and (actor.admin or REASSIGNER_GROUP in actor.groups)
+
+
+def require_reassigner(actor: Actor) -> None:
+    """Forbidden unless the actor may reassign tasks."""
+    if not may_reassign(actor):
+        raise Forbidden("only admins and managers may reassign tasks", code="not_a_reassigner")
+
+
+def reassign(*, session: Session, task_id: int, actor: Actor, to: Actor, reason: str = "") -> HumanTask:
+    """Give an open human task to another person (admins and managers); recorded with who, from whom, to whom."""
+    require_reassigner(actor)
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} not found", code="task_not_found")
+    lock_instance(session=session, instance_id=task.instance_id)
+    session.refresh(task)
+    if task.status != TaskStatus.OPEN:
+        raise Conflict(f"task {task.id} is no longer open ({task.status})", code="task_not_open")
+    if not to.may_work(task):
+        raise InvalidInput(f"{to.username} may not work tasks of the group {task.candidate_group!r}",
+                           code="assignee_not_in_group")
+    previous = task.assignee
+    if previous == to.username:
+        return task
+    task.assignee, task.claimed_at = to.username, clock.now()
+    history.record(session=session, type_=EventType.TASK_REASSIGNED, actor=actor.username, instance_id=task.instance_id,
+                   element_id=task.element_id, task_guid=task.task_guid,
+                   data={"name": task.name, "from": previous, "to": to.username,
+                         "reason": (reason or "").strip()[:1000]})
+    return task

@@ -71,19 +71,49 @@ def users_add(
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Verify every event chain against its links and its recorded head; exit 1 when any is broken."""
+    """Verify every event chain (links and recorded head) and every archive batch; exit 1 when any is broken."""
     from domain.db import get_sessionmaker
     from engine.audit import verify
+    from engine.retention import describe, verify_archive
 
     with get_sessionmaker()() as session:
         result = verify(session=session)
-    if result.intact:
-        typer.echo(f"{result.chains} chains, {result.events} events verified: intact")
-        return
-    typer.echo(f"{result.chains} chains, {result.events} events verified: {len(result.breaks)} broken")
+        archived = verify_archive(session=session)
+    state = "intact" if result.intact else f"{len(result.breaks)} broken"
+    typer.echo(f"{result.chains} chains, {result.events} events verified: {state}")
     for b in result.breaks:
         typer.echo(f"broken: {b.chain} at seq {b.seq} ({b.reason})")
-    raise typer.Exit(1)
+    if archived.batches or archived.breaks:
+        state = "intact" if archived.intact else f"{len(archived.breaks)} broken"
+        typer.echo(f"{archived.batches} archive batches, {archived.events} archived events verified: {state}")
+    for a in archived.breaks:
+        typer.echo(f"broken: {describe(a)}")
+    if not (result.intact and archived.intact):
+        raise typer.Exit(1)
+
+
+@audit_app.command("archive")
+def audit_archive(
+    dry_run: bool = typer.Option(False, "--dry-run", help="show what would be archived; change nothing"),
+    days: int | None = typer.Option(None, help="override FLOWDESK_RETENTION_DAYS"),
+    actor: str = typer.Option("retention", help="recorded as who archived"),
+) -> None:
+    """Archive the history of instances completed or cancelled more than the retention days ago."""
+    from domain.db import get_sessionmaker
+    from engine import retention
+
+    policy = days if days is not None else get_settings().retention_days
+    if policy is None:
+        typer.echo("retention is off: set FLOWDESK_RETENTION_DAYS or pass --days (history is kept forever)")
+        return
+    if dry_run:
+        with get_sessionmaker()() as session:
+            todo = retention.plan(session=session, days=policy, limit=1_000_000)
+        typer.echo(f"dry run: {len(todo.instance_ids)} instances, {todo.event_count} events ended before "
+                   f"{todo.cutoff.isoformat(timespec='seconds')} would be archived")
+        return
+    written = retention.archive_due(session_factory=get_sessionmaker(), actor=actor, days=policy)
+    typer.echo(f"{len(written)} archive batches written" + (f": {', '.join(map(str, written))}" if written else ""))
 
 
 @app.command()
@@ -129,12 +159,19 @@ def beat(loglevel: str = "info") -> None:
 
 
 @app.command()
-def demo(instances: int = typer.Option(6, help="lead-to-cash instances to leave in flight")) -> None:
-    """Demo users (password 'demo'), customers, items, stock, deployed processes and instances in flight."""
+def demo(
+    size: str = typer.Option("full", help="full (300 customers, 6 weeks of history), small (for tests) or minimal"),
+    instances: int = typer.Option(6, help="minimal only: lead-to-cash instances to leave in flight"),
+) -> None:
+    """Demo users (password 'demo'), customers, items, stock, deployed processes and weeks of simulated work."""
+    import time
+
     from flowdesk.demo import load_demo
 
-    for line in load_demo(instances=instances):
+    started = time.monotonic()
+    for line in load_demo(instances=instances, size=None if size == "minimal" else size):
         typer.echo(line)
+    typer.echo(f"done in {time.monotonic() - started:.0f} s")
 
 
 if __name__ == "__main__":

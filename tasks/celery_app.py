@@ -32,7 +32,9 @@ def make_app(broker_url: str | None, queue: str | None = None) -> Celery:
         broker_transport_options={"socket_connect_timeout": 1, "socket_timeout": 5},
         task_default_queue=queue or os.environ.get("FLOWDESK_QUEUE", "flowdesk"),
         # Due timers must fire within 2 s: sweep every second.
-        beat_schedule={"flowdesk-sweep": {"task": "flowdesk.sweep", "schedule": 1.0}},
+        beat_schedule={"flowdesk-sweep": {"task": "flowdesk.sweep", "schedule": 1.0},
+                       # Retention (FLOWDESK_RETENTION_DAYS): hourly, a no-op when the policy is off or nothing is due.
+                       "flowdesk-retention": {"task": "flowdesk.archive_history", "schedule": 3600.0}},
     )
     return app
 
@@ -75,6 +77,14 @@ def sweep(app: Celery | None = None) -> int:
 def sweep_task() -> int:
     """The periodic sweep, run by beat."""
     return sweep()
+
+
+@celery_app.task(name="flowdesk.archive_history")
+def archive_history_task() -> list[int]:
+    """The retention run, scheduled by beat: the archive batches written."""
+    from engine import retention
+
+    return retention.run_policy()
 
 
 def install_dispatcher(app: Celery | None = None) -> None:

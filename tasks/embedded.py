@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 
 from domain.db import transaction
-from engine import jobs
+from engine import jobs, retention
 from tasks import mailer  # noqa: F401 - registers the "mail" job handler
 
 log = logging.getLogger(__name__)
+RETENTION_EVERY = 3600.0  # seconds between retention runs (FLOWDESK_RETENTION_DAYS; off when unset)
 
 
 class EmbeddedWorker(threading.Thread):
@@ -21,6 +23,7 @@ class EmbeddedWorker(threading.Thread):
         self.poll = poll
         self.inbox: queue.Queue[int] = queue.Queue()
         self.stopping = threading.Event()
+        self.next_retention = time.monotonic()  # the first idle sweep runs it, then hourly
 
     def submit(self, job_ids: list[int]) -> None:
         for job_id in job_ids:
@@ -31,6 +34,9 @@ class EmbeddedWorker(threading.Thread):
             ids = jobs.runnable_job_ids(session=session)
         for job_id in ids:
             jobs.run_job(job_id, worker=self.name)
+        if time.monotonic() >= self.next_retention:  # hourly, like the beat entry of the Celery transport
+            self.next_retention = time.monotonic() + RETENTION_EVERY
+            retention.run_policy()
 
     def run(self) -> None:
         while not self.stopping.is_set():

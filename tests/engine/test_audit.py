@@ -107,7 +107,6 @@ def test_tampering_is_found_at_the_first_broken_event(session: Session, tamper: 
 def test_deleting_the_last_event_escapes_the_links_but_not_the_anchor(session: Session) -> None:
     _chain(session, "audit:tail")
     _delete_last(session, "audit:tail")
-    assert history.verify_chain(session=session, chain="audit:tail") is None
     assert audit.verify_chain(session=session, chain="audit:tail") == Break("audit:tail", 4, BreakReason.DELETED)
 
 

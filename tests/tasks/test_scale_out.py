@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from domain.db import transaction
 from domain.inventory.models import StockMove
-from engine import history, jobs
+from engine import audit, jobs
 from engine.models import Event, InstanceStatus, ProcessInstance
 from tests.bpmn_samples import HEADER
 from tests.flow import deploy_xml
@@ -175,7 +175,7 @@ def test_two_web_and_two_worker_processes_finish_200_instances_consistently(
             StockMove.reference.in_([f"{k}/{n}" for k in keys.values() for n in (1, 2)]))))
         per_instance = Counter((e.instance_id, e.type, e.element_id) for e in session.scalars(
             select(Event).where(Event.instance_id.in_(ids), Event.type.in_(["task_completed", "service_called"]))))
-        broken = [i for i in ids if history.verify_chain(session=session, chain=f"instance:{i}") is not None]
+        broken = [i for i in ids if audit.verify_chain(session=session, chain=f"instance:{i}") is not None]
     assert len(moves) == 2 * INSTANCES and set(moves.values()) == {1}  # each receipt exactly once
     assert len(per_instance) == 4 * INSTANCES and set(per_instance.values()) == {1}  # each step exactly once
     assert broken == []

@@ -115,3 +115,10 @@ def test_stock_positions_search_by_sku(client: TestClient, as_user: Headers, bou
 
 def test_the_api_needs_a_token(client: TestClient) -> None:
     assert client.get("/api/v1/purchase-orders").status_code == 401
+
+
+def test_only_purchasing_raises_a_request(client: TestClient, as_user: Headers, bought: dict[str, object]) -> None:
+    response = client.post("/api/v1/purchase-requests", json={"item_sku": bought["sku"], "quantity": "3"},
+                           headers=as_user("sales"))
+
+    assert response.status_code == 403 and response.json()["code"] == "not_purchasing"

@@ -1,4 +1,5 @@
-"""The audit log for admins and auditors: every event, filtered and paged, verification of the chains, CSV export."""
+"""The audit log for admins and auditors: every event, filtered and paged, verification of the chains and of the
+archive, CSV/XLSX/XES export, the retention archive with a dry-run preview."""
 
 from __future__ import annotations
 
@@ -12,12 +13,16 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from openpyxl import Workbook
+from sqlalchemy import select
 
 from domain.db import get_sessionmaker
-from domain.errors import Forbidden
+from domain.errors import Forbidden, NotFound
 from domain.identity.models import User
-from engine import audit
+from domain.settings import get_settings
+from engine import audit, retention
 from engine.history import EventType, canonical
+from engine.models import HistoryArchive, ProcessDefinition, ProcessInstance
+from web.api.v1.history import require_history_reader, xes_filter, xes_response
 from web.deps import SessionDep
 from web.form_html import N_
 from web.pages.common import UserDep, fragment, is_htmx, page
@@ -25,6 +30,7 @@ from web.pages.common import UserDep, fragment, is_htmx, page
 router = APIRouter()
 AUDIT_GROUPS = {"admin", "auditor"}
 PAGE_SIZE = 50
+PREVIEW_LIMIT = 200  # instances listed by the archive's dry run
 CSV_COLUMNS = ("at", "chain", "seq", "type", "actor", "process_key", "business_key", "instance_id", "element_id",
                "data", "hash")
 BREAK_LABELS = {audit.BreakReason.EDITED: N_("an event was edited"),
@@ -32,6 +38,14 @@ BREAK_LABELS = {audit.BreakReason.EDITED: N_("an event was edited"),
                 audit.BreakReason.INSERTED: N_("an event was inserted"),
                 audit.BreakReason.REORDERED: N_("events were reordered"),
                 audit.BreakReason.ANCHOR_MISMATCH: N_("the chain does not end at its recorded head")}
+ARCHIVE_LABELS: dict[str, str] = {
+    **{str(reason): text for reason, text in BREAK_LABELS.items()},
+    retention.ArchiveReason.PAYLOAD_EDITED: N_("the archived events were changed"),
+    retention.ArchiveReason.BATCH_EDITED: N_("the batch does not match its hash or the retention record"),
+    retention.ArchiveReason.BATCH_DELETED: N_("a batch was deleted"),
+    retention.ArchiveReason.BATCH_INSERTED: N_("a batch was inserted or relinked"),
+    retention.ArchiveReason.CHAIN_MISSING: N_("an archived chain is missing"),
+}
 
 
 def require_auditor(user: User) -> None:
@@ -58,6 +72,10 @@ def _filter(actor: str, process_key: str, business_key: str, type: str, since: s
     )
 
 
+def _process_keys(session: SessionDep) -> list[str]:
+    return list(session.scalars(select(ProcessDefinition.key).distinct().order_by(ProcessDefinition.key)))
+
+
 @router.get("/audit", response_class=HTMLResponse)
 def audit_log(request: Request, session: SessionDep, user: UserDep, actor: str = "", process_key: str = "",
               business_key: str = "", type: str = "", since: str = "", until: str = "", page_no: int = 1
@@ -74,7 +92,11 @@ def audit_log(request: Request, session: SessionDep, user: UserDep, actor: str =
     return page(request, "audit.html", {
         "rows": rows, "filters": params, "page_no": page_no, "more": more,
         "query": urlencode(params), "types": [t.value for t in EventType], "verification": None,
-        "break_labels": BREAK_LABELS,
+        "break_labels": BREAK_LABELS, "process_keys": _process_keys(session),
+        # Purged from the live log by retention: the filter still finds them, in their archive batch.
+        "archived_matches": retention.archived_instances(session=session, process_key=process_key,
+                                                 business_key=business_key)
+        if process_key.strip() or business_key.strip() else [],
     }, session=session, user=user)
 
 
@@ -83,14 +105,16 @@ def audit_verify(request: Request, session: SessionDep, user: UserDep) -> HTMLRe
     """Every chain verified: the counts, or the first broken link of each broken chain."""
     require_auditor(user)
     verification = audit.verify(session=session)
+    archived = retention.verify_archive(session=session)
     if is_htmx(request):
-        return fragment(request, "audit_verify.html", {"verification": verification,
-                                                        "break_labels": BREAK_LABELS})
+        return fragment(request, "audit_verify.html", {"verification": verification, "archived": archived,
+                                                        "break_labels": BREAK_LABELS,
+                                                        "archive_labels": ARCHIVE_LABELS})
     rows, more = audit.log_page(session=session, f=audit.LogFilter(), page=1, size=PAGE_SIZE)
     return page(request, "audit.html", {
         "rows": rows, "filters": {}, "page_no": 1, "more": more, "query": "",
-        "types": [t.value for t in EventType], "verification": verification,
-        "break_labels": BREAK_LABELS,
+        "types": [t.value for t in EventType], "verification": verification, "archived": archived,
+        "break_labels": BREAK_LABELS, "archive_labels": ARCHIVE_LABELS, "process_keys": _process_keys(session),
     }, session=session, user=user)
 
 
@@ -152,3 +176,57 @@ def audit_export_xlsx(session: SessionDep, user: UserDep, actor: str = "", proce
     book.save(out)
     return Response(out.getvalue(), media_type=XLSX,
                     headers={"Content-Disposition": 'attachment; filename="flowdesk-audit.xlsx"'})
+
+
+@router.get("/audit/export.xes")
+def audit_export_xes(session: SessionDep, user: UserDep, process_key: str = "", version: str = "",
+                     since: str = "", until: str = "") -> StreamingResponse:
+    """One process's XES event log (IEEE 1849) for process-mining tools, streamed; archived history included."""
+    require_history_reader(user)
+    number = int(version) if version.strip().isdigit() else None  # the form sends "" for all versions
+    wanted = xes_filter(session, process_key, number, since, until)
+    session.rollback()  # end the request's transaction: on SQLite it would block the streaming session's
+    return xes_response(wanted)
+
+
+@router.get("/audit/archive", response_class=HTMLResponse)
+def archive_page(request: Request, session: SessionDep, user: UserDep, days: int | None = None) -> HTMLResponse:
+    """The retention archive: its batches, and a dry run of the policy (or of `days`) showing what is due now."""
+    require_auditor(user)
+    policy = days if days is not None and days >= 0 else get_settings().retention_days
+    preview = retention.plan(session=session, days=policy, limit=PREVIEW_LIMIT) if policy is not None else None
+    due = _instances(session, preview.instance_ids) if preview else []
+    return page(request, "audit_archive.html", {
+        "batches": retention.list_batches(session=session), "policy": get_settings().retention_days,
+        "days": policy, "preview": preview, "due": due, "preview_limit": PREVIEW_LIMIT,
+    }, session=session, user=user)
+
+
+@router.get("/audit/archive/{seq}", response_class=HTMLResponse)
+def archive_batch_page(request: Request, seq: int, session: SessionDep, user: UserDep, business_key: str = "",
+                       page_no: int = 1) -> HTMLResponse:
+    """The events of one archive batch (marked archived), optionally of one business key, 50 a page."""
+    require_auditor(user)
+    batch = session.scalar(select(HistoryArchive).where(HistoryArchive.seq == seq))
+    if batch is None:
+        raise NotFound(f"archive batch {seq} not found", code="archive_batch_not_found")
+    rows = [retention.as_event(r) for r in retention.lines(batch)]
+    keys = {i.id: i for i in _instances(session, sorted({e.instance_id for e in rows if e.instance_id}))}
+    wanted = business_key.strip()
+    if wanted:
+        rows = [e for e in rows if wanted in (keys[e.instance_id].business_key or "" if e.instance_id in keys else "")]
+    rows.sort(key=lambda e: (e.at, e.chain, e.seq), reverse=True)
+    page_no = max(page_no, 1)
+    shown = rows[(page_no - 1) * PAGE_SIZE:page_no * PAGE_SIZE]
+    return page(request, "audit_archive_batch.html", {
+        "batch": batch, "rows": [(e, keys.get(e.instance_id or 0)) for e in shown], "business_key": wanted,
+        "page_no": page_no, "more": len(rows) > page_no * PAGE_SIZE, "total": len(rows),
+        "query": urlencode({"business_key": wanted} if wanted else {}),
+    }, session=session, user=user)
+
+
+def _instances(session: SessionDep, ids: list[int]) -> list[ProcessInstance]:
+    if not ids:
+        return []
+    return list(session.scalars(select(ProcessInstance).where(ProcessInstance.id.in_(ids))
+                                .order_by(ProcessInstance.ended_at, ProcessInstance.id)))

@@ -89,10 +89,8 @@ def instance_list(request: Request, session: SessionDep, user: UserDep, status: 
 def instance_page(request: Request, instance_id: int, session: SessionDep, user: UserDep) -> HTMLResponse:
     """Status, context, open tasks, the diagram with the path taken, and the history."""
     instance, definition = _instance(session, instance_id)
-    events = history.instance_history(session=session, instance_id=instance.id)
-    archive = None if events else retention.archive_of(session=session, instance_id=instance.id)
-    if archive is not None:  # the hot rows were purged by the retention policy: the batch holds them
-        events = retention.archived_events(session=session, instance_id=instance.id)
+    events = history.instance_history(session=session, instance_id=instance.id)  # archived ones too
+    archive = retention.archive_of(session=session, instance_id=instance.id)
     open_tasks = list(session.scalars(select(HumanTask).where(
         HumanTask.instance_id == instance.id, HumanTask.status == TaskStatus.OPEN).order_by(HumanTask.id)))
     actor = actor_of(user)

@@ -14,6 +14,7 @@ EVENT_LABELS: dict[str, str] = {
     EventType.INSTANCE_CANCELLED: N_("Instance cancelled"),
     EventType.INSTANCE_SUSPENDED: N_("Instance suspended"),
     EventType.INSTANCE_RESUMED: N_("Instance resumed"),
+    EventType.INSTANCE_MIGRATED: N_("Instance migrated"),
     EventType.ELEMENT_COMPLETED: N_("Step completed"),
     EventType.TASK_READY: N_("Task ready"),
     EventType.TASK_CLAIMED: N_("Task claimed"),
@@ -23,6 +24,14 @@ EVENT_LABELS: dict[str, str] = {
     EventType.SERVICE_CALLED: N_("Service called"),
     EventType.SERVICE_FAILED: N_("Service failed"),
     EventType.JOB_SCHEDULED: N_("Job scheduled"),
+    EventType.TASK_REASSIGNED: N_("Task reassigned"),
+    EventType.TIMER_FIRED: N_("Timer fired"),
+    EventType.MESSAGE_CORRELATED: N_("Message received"),
+    EventType.MESSAGE_SENT: N_("Message sent"),
+    EventType.INCIDENT_RAISED: N_("Incident raised"),
+    EventType.INCIDENT_RETRIED: N_("Incident retried"),
+    EventType.INCIDENT_RESOLVED: N_("Incident resolved"),
+    EventType.HISTORY_ARCHIVED: N_("History archived"),
 }
 
 INSTANCE_STATUS_LABELS: dict[str, str] = {

@@ -1,11 +1,13 @@
-"""Operating on instances from the browser: suspend, resume, cancel, and the incidents list with Retry."""
+"""Operating on instances from the browser: suspend, resume, cancel, reassign a task, and the incidents list with
+Retry."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from domain.errors import Forbidden
+from domain.errors import Forbidden, InvalidInput
+from domain.identity import service as identity
 from engine import incidents, operations
 from engine.models import IncidentStatus, ProcessInstance
 from web.deps import OPERATOR_GROUPS, SessionDep, actor_of, require_operator
@@ -56,3 +58,18 @@ def retry(request: Request, incident_id: int, session: SessionDep, user: UserDep
     flash(request, gettext_for(request)("Retry scheduled: the job runs again now."))
     target = back if back.startswith("/") and not back.startswith("//") else f"/instances/{incident.instance_id}"
     return redirect(target)
+
+
+@router.post("/tasks/{task_id}/assign")
+def assign_task(request: Request, task_id: int, session: SessionDep, user: UserDep, assignee: str = Form(""),
+                reason: str = Form("")) -> Response:
+    """Give an open task to someone in its group (admins and managers); recorded with from, to and reason."""
+    actor = actor_of(user)
+    operations.require_reassigner(actor)
+    target = identity.get_by_username(session=session, username=assignee.strip())
+    if target is None or not target.active:
+        raise InvalidInput(f"no active user {assignee!r}", code="unknown_assignee")
+    task = operations.reassign(session=session, task_id=task_id, actor=actor, to=actor_of(target), reason=reason)
+    session.commit()
+    flash(request, gettext_for(request)("Task given to %(user)s.") % {"user": target.username})
+    return redirect(f"/instances/{task.instance_id}")

@@ -11,6 +11,7 @@ from decimal import Decimal
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from domain.errors import Forbidden
 from domain.inventory import planning
 from domain.inventory.schemas import StockPosition
 from domain.inventory.service import get_item
@@ -29,6 +30,7 @@ from domain.procurement.schemas import (
 from web.deps import ApiUser, SessionDep
 
 router = APIRouter(tags=["procurement"])
+REQUESTER_GROUPS = {"purchasing", "purchasing_management", "admin"}
 MAX_LIMIT = 500
 
 
@@ -80,7 +82,9 @@ def list_purchase_requests(
 
 @router.post("/purchase-requests", response_model=PurchaseRequestRead, status_code=201)
 def create_purchase_request(data: PurchaseRequestCreate, session: SessionDep, user: ApiUser) -> PurchaseRequestRead:
-    """A purchase request by hand (or from another system); it waits for approval."""
+    """A purchase request by hand (or from another system); it waits for approval. Purchasing and admins only."""
+    if not (user.group_names & REQUESTER_GROUPS):
+        raise Forbidden("only purchasing may raise purchase requests", code="not_purchasing")
     request = service.create_purchase_request(session=session, data=data, actor=user.username)
     session.commit()
     return PurchaseRequestRead.model_validate(request)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
-from domain.errors import NotFound
-from engine import inbox, runtime
+from domain.errors import InvalidInput, NotFound
+from domain.identity import service as identity
+from engine import inbox, operations, runtime
 from engine.models import HumanTask, ProcessInstance
 from web.api.v1.schemas import CompleteIn, CompleteOut, TaskDetailOut, TaskListOut, TaskOut
 from web.deps import ApiUser, SessionDep, actor_of
@@ -73,3 +76,27 @@ def complete(task_id: int, body: CompleteIn, session: SessionDep, user: ApiUser)
     nxt = runtime.next_task_for(session=session, instance_id=task.instance_id, actor=actor)
     return CompleteOut(task=TaskOut.of(task, instance), instance_status=str(instance.status),
                        next_task_id=nxt.id if nxt else None)
+
+
+class AssignIn(BaseModel):
+    assignee: str = Field(min_length=1, max_length=64)
+    reason: str = Field("", max_length=1000)
+
+
+def assignee_actor(session: Session, username: str) -> runtime.Actor:
+    """The engine's view of the person a task is given to; InvalidInput when there is no such active user."""
+    target = identity.get_by_username(session=session, username=username.strip())
+    if target is None or not target.active:
+        raise InvalidInput(f"no active user {username!r}", code="unknown_assignee")
+    return actor_of(target)
+
+
+@router.post("/{task_id}/assign", response_model=TaskOut)
+def assign(task_id: int, body: AssignIn, session: SessionDep, user: ApiUser) -> TaskOut:
+    """Give an open task to someone in its group (admins and managers): 403 for others, 422 for someone outside it."""
+    actor = actor_of(user)
+    operations.require_reassigner(actor)  # before looking the assignee up: others learn nothing about users
+    task = operations.reassign(session=session, task_id=task_id, actor=actor,
+                               to=assignee_actor(session, body.assignee), reason=body.reason)
+    session.commit()
+    return TaskOut.of(task)
