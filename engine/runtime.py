@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from domain import clock
 from domain.errors import Conflict, FlowdeskError, Forbidden, InvalidInput, NotFound
-from engine import deployment, history, messages, store, timers
+from engine import deployment, history, messages, outbound, starts, store, timers
 from engine.durations import parse_duration
 from engine.forms import decimalize, validate_form_data
 from engine.history import EventType, to_jsonable
+from engine.metrics_facets import record_facets
 from engine.models import HumanTask, InstanceStatus, Job, ProcessDefinition, ProcessInstance, TaskStatus
 from engine.script_engine import StepContext
 from engine.spiff import FlowdeskServiceTask, Serializer
@@ -125,6 +126,20 @@ def _task_properties(task: Any) -> dict[str, str]:
     return dict(getattr(task.task_spec, "extensions", {}).get("properties", {}) or {})
 
 
+COMPLETED_BY = "completed_by"  # task data: {element id: username of who completed it last}
+
+
+def _assignment(task: Any, props: dict[str, str]) -> tuple[str | None, str | None]:
+    """The task's assignee and candidate group from its `assignee`/`candidateGroup` expressions (None: not set,
+    or the expression gave nothing); the lane's group applies when there is no candidate group expression."""
+    found: list[str | None] = []
+    for name in ("assignee", "candidateGroup"):
+        expression = props.get(name)
+        value = task.workflow.script_engine.evaluate(task, expression) if expression else None
+        found.append(str(value)[:64] if value not in (None, "") else None)
+    return found[0], found[1]
+
+
 def _task_event(session: Session, type_: EventType, actor: str, task: HumanTask, data: dict[str, Any] | None = None
                 ) -> None:
     """Record an event about one human task in its instance's history."""
@@ -155,13 +170,16 @@ def _sync_human_tasks(ctx: StepContext, definition: store.DefinitionInfo, ready_
             continue
         spec, props, now = task.task_spec, _task_properties(task), clock.now()
         lane = getattr(spec, "lane", None)
+        assignee, group = _assignment(task, props)
         row = HumanTask(
             instance_id=ctx.instance_id,
             task_guid=guid,
             element_id=spec.bpmn_id,
             name=spec.bpmn_name or spec.bpmn_id,
             lane=lane,
-            candidate_group=definition.lane_groups.get(lane) if lane else None,
+            candidate_group=group or (definition.lane_groups.get(lane) if lane else None),
+            assignee=assignee,
+            claimed_at=now if assignee else None,
             form_file=props.get("formJsonSchemaFilename"),
             ui_form_file=props.get("formUiSchemaFilename"),
             created_at=now,
@@ -170,7 +188,8 @@ def _sync_human_tasks(ctx: StepContext, definition: store.DefinitionInfo, ready_
         ctx.session.add(row)
         ctx.session.info.setdefault(OPENED_KEY, []).append(row)
         _task_event(ctx.session, EventType.TASK_READY, ctx.actor, row,
-                    {"name": row.name, "candidate_group": row.candidate_group})
+                    {"name": row.name, "candidate_group": row.candidate_group}
+                    | ({"assignee": row.assignee} if row.assignee else {}))
 
 
 def current_data(workflow: BpmnWorkflow, ready: list[Any] | None = None) -> dict[str, Any]:
@@ -211,9 +230,11 @@ def _finish_step(ctx: StepContext, instance: ProcessInstance, workflow: BpmnWork
         _enqueue_async_services(ctx, workflow)
     timers.schedule(ctx, workflow)
     messages.sync_subscriptions(ctx, instance, workflow)
+    outbound.send_thrown(ctx, workflow)
     instance.state = store.dump(workflow)
     instance.serializer_version = Serializer.VERSION
     instance.variables = to_jsonable(current_data(workflow, ready))
+    record_facets(ctx.session, instance.id, instance.variables)  # monitoring filters by customer, tier (#6)
     instance.updated_at = clock.now()
     if workflow.completed and instance.status == InstanceStatus.RUNNING:
         instance.status = InstanceStatus.COMPLETED
@@ -274,7 +295,8 @@ def start_instance(
                            code="not_manually_startable")
     if not may_start(info, actor):
         raise Forbidden(f"{process_key} is started by the group {info.start_group!r}", code="not_allowed_to_start")
-    schema = info.forms.get(definition.start_form) if definition.start_form else None
+    # The start form belongs to the none start event: a timer start brings no data to check against it.
+    schema = info.forms.get(definition.start_form) if definition.start_form and not start_timer else None
     data = decimalize(variables or {})
     if schema is not None:
         data = validate_form_data(schema, data)
@@ -320,10 +342,11 @@ def start_instance(
             "variables": data,
         },
     )
-    _run_engine(ctx, workflow)
-    if start_timer:  # started by the definition's schedule: its timer start event fires now
+    starts.choose(workflow, starts.by_timer if start_timer else starts.by_hand)
+    if start_timer:  # started by the definition's schedule: its timer start event fires now, once
+        # Before the first engine step: a cycle left to the library fires once per period since its start date.
         timers.fire_start_event(workflow)
-        _run_engine(ctx, workflow)
+    _run_engine(ctx, workflow)
     _finish_step(ctx, instance, workflow)
     return instance
 
@@ -364,6 +387,8 @@ def claim_task(*, session: Session, task_id: int, actor: Actor) -> HumanTask:
 
 def unclaim_task(*, session: Session, task_id: int, actor: Actor) -> HumanTask:
     """Give a claimed task back to its group (the assignee or an admin)."""
+    if actor.read_only:
+        raise Forbidden("auditors change nothing", code="read_only")
     task, _ = _locked_task(session, task_id)
     _require_open(task)
     if task.assignee is None:
@@ -399,10 +424,14 @@ def complete_task(*, session: Session, task_id: int, actor: Actor, data: dict[st
     spiff_task = workflow.get_task_from_id(UUID(task.task_guid))
     if spiff_task is None or not spiff_task.has_state(TaskState.READY):
         raise Conflict(f"task {task.id} is not ready in the workflow", code="task_not_open")
+    changes = history.data_changes(spiff_task.data, clean)  # what the entered data changed, for the timeline
     spiff_task.data.update(clean)
+    # Who completed each task, for later steps (an approval operator records its approver): completed_by[element]
+    spiff_task.data[COMPLETED_BY] = {**(spiff_task.data.get(COMPLETED_BY) or {}), task.element_id: actor.username}
     task.status, task.completed_at, task.completed_by = TaskStatus.COMPLETED, clock.now(), actor.username
     task.assignee = task.assignee or actor.username
-    _task_event(session, EventType.TASK_COMPLETED, actor.username, task, {"name": task.name, "form_data": clean})
+    _task_event(session, EventType.TASK_COMPLETED, actor.username, task,
+                {"name": task.name, "form_data": clean, "changes": changes})
     try:
         spiff_task.run()
     except Exception as exc:  # e.g. a post-script: pin to the element, roll back the step

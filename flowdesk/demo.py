@@ -19,6 +19,8 @@ from domain.identity import service as identity
 from domain.identity.models import User
 from domain.inventory import service as inventory
 from domain.inventory.schemas import ItemCreate, WarehouseCreate
+from domain.procurement import service as procurement
+from domain.procurement.schemas import SupplierCreate
 from engine import deployment, runtime
 from engine.bundle import BundleFile
 
@@ -26,12 +28,19 @@ PROCESSES_DIR = Path(__file__).resolve().parent.parent / "processes"
 DEMO_PASSWORD = "demo"  # for the demo only: README says so
 DEMO_USERS: dict[str, list[str]] = {
     "sales": ["sales"],
+    "li_na": ["sales"],  # lead owners picked by processes/decisions/lead_assignment.dmn (east)
+    "wang_wei": ["sales"],  # south
+    "chen_jie": ["sales"],  # north
     "director": ["sales_management", "sales"],
     "warehouse": ["warehouse"],
     "finance": ["finance"],
+    "zhao_min": ["finance_management", "finance"],  # finance manager: overdue invoices reach her
     "buyer": ["purchasing"],
+    "purchasing.manager": ["purchasing_management", "purchasing"],
     "quality": ["quality"],
     "service": ["service"],
+    "service_manager": ["service_management", "service"],
+    "technician": ["field_service"],
     "owner": ["process_owner"],
     "auditor": ["auditor"],
     "manager": ["manager"],
@@ -51,6 +60,11 @@ ITEMS = [
     ("SENSOR-P", "Pressure sensor 0-16 bar", "pcs", "310.00", "520.00", 300),
     ("CABLE-5M", "Signal cable 5 m", "pcs", "12.50", "24.00", 2000),
 ]
+# code, name, lead time (days), {sku: unit price}
+SUPPLIERS = [
+    ("S-NB-01", "宁波海天泵阀有限公司", 10, {"PUMP-100": "1750.00", "VALVE-25": "82.00"}),
+    ("S-SZ-02", "Suzhou Motion Parts Co.", 14, {"MOTOR-7K": "4150.00", "SENSOR-P": "300.00", "CABLE-5M": "12.00"}),
+]
 
 
 def process_bundle(directory: Path = PROCESSES_DIR) -> list[BundleFile]:
@@ -69,7 +83,7 @@ def seed_users(session: Session, password: str = DEMO_PASSWORD) -> None:
 
 
 def seed_master_data(session: Session) -> None:
-    """Customers, items, one warehouse and opening stock (through ledger moves)."""
+    """Customers, items, one warehouse, opening stock (through ledger moves) and suppliers with prices."""
     warehouse = inventory.create_warehouse(session=session, data=WarehouseCreate(code="WH-MAIN", name="Main warehouse"))
     for code, name, tier, limit, terms in CUSTOMERS:
         crm.create_customer(session=session, data=CustomerCreate(
@@ -79,6 +93,13 @@ def seed_master_data(session: Session) -> None:
             sku=sku, name=name, unit=unit, unit_cost=Decimal(cost), list_price=Decimal(price)))
         inventory.receive_stock(session=session, item_id=item.id, warehouse_id=warehouse.id,
                                 quantity=Decimal(opening), reference="opening balance", actor="admin")
+    for code, name, lead_time, prices in SUPPLIERS:
+        supplier = procurement.create_supplier(session=session, data=SupplierCreate(
+            code=code, name=name, lead_time_days=lead_time, currency="CNY"))
+        for sku, price in prices.items():
+            procurement.set_supplier_item(session=session, supplier_id=supplier.id,
+                                          item_id=inventory.get_item_by_sku(session=session, sku=sku).id,
+                                          unit_price=Decimal(price))
 
 
 def _start_leads(session: Session, count: int) -> Iterator[str]:
@@ -97,13 +118,18 @@ def _start_leads(session: Session, count: int) -> Iterator[str]:
             task = runtime.next_task_for(session=session, instance_id=inst.id, actor=sales)
             assert task is not None
             qty = Decimal(10 + 30 * n)
-            runtime.complete_task(session=session, task_id=task.id, actor=sales, data={"lines": [
-                {"item_sku": "PUMP-100", "quantity": qty, "unit_price": Decimal("2600.00"), "discount_pct": 5}]})
+            runtime.complete_task(session=session, task_id=task.id, actor=sales, data={
+                "lines": [{"item_sku": "PUMP-100", "quantity": qty}], "valid_days": 30})
         yield f"lead-to-cash {inst.business_key} started (stage {stage})"
 
 
-def load_demo(instances: int = 6) -> Iterator[str]:
-    """Load everything the demo needs, once."""
+def load_demo(instances: int = 6, size: str | None = None) -> Iterator[str]:
+    """Load everything the demo needs, once. With a size: master data at scale and weeks of simulated history."""
+    if size is not None:
+        from flowdesk.demo_data import load_scaled_demo
+
+        yield from load_scaled_demo(size)
+        return
     with transaction() as session:
         if session.scalar(select(User.id).where(User.username == "admin")) is not None:
             yield "demo data already present: nothing to do"
