@@ -25,7 +25,7 @@ from tests.engine.test_drafts import lead_to_cash_files
 pytestmark = pytest.mark.browser
 
 # Builds the change with the bpmn-js modeling API (what a drag from the palette does): a lane at the bottom, a user
-# task "Check credit" in it after "Load customer", then a gateway "Credit ok?" going on to "Qualify lead" or ending.
+# task "Check credit" in it after "Load customer", then a gateway "Credit ok?" going on to "Capture lead" or ending.
 ADD_CREDIT_CHECK = """() => {
   const m = window.flowdeskModeler.bpmn;
   const reg = m.get('elementRegistry'), modeling = m.get('modeling'), bpmnFactory = m.get('bpmnFactory');
@@ -38,9 +38,9 @@ ADD_CREDIT_CHECK = """() => {
   const gateway = shape('bpmn:ExclusiveGateway', 'Gateway_CreditOk', 'Credit ok?', 560);
   const flow = (id, source, target) => modeling.connect(source, target,
     {type: 'bpmn:SequenceFlow', businessObject: bpmnFactory.create('bpmn:SequenceFlow', {id: id})});
-  modeling.reconnectEnd(reg.get('Flow_LoadCustomerToQualifyLead'), task, {x: task.x, y: task.y + 40});
+  modeling.reconnectEnd(reg.get('Flow_LoadCustomerToCaptureLead'), task, {x: task.x, y: task.y + 40});
   flow('Flow_ToCreditOk', task, gateway);
-  flow('Flow_CreditOk', gateway, reg.get('Activity_QualifyLead'));
+  flow('Flow_CreditOk', gateway, reg.get('Activity_CaptureLead'));
   flow('Flow_CreditRefused', gateway, reg.get('EndEvent_LeadDisqualified'));
   return lane.id;
 }"""

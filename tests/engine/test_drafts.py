@@ -49,7 +49,7 @@ def test_a_draft_opened_from_a_version_holds_its_files(session: Session, v1: Pro
     draft = drafts.create_from_definition(session=session, definition_id=v1.id, actor=ACTOR)
     assert (draft.process_key, draft.base_definition_id, draft.version) == (v1.key, v1.id, 1)
     assert draft.bpmn_xml == v1.bpmn_xml and draft.bpmn_filename == "lead_to_cash.bpmn"
-    assert set(draft.dmn_files) == {"approval_threshold.dmn"}
+    assert set(draft.dmn_files) == {"lead_assignment.dmn", "quote_discount.dmn", "quote_approval.dmn"}
     assert "prepare_quote.schema.json" in draft.forms and draft.saved_by == ACTOR
 
 
@@ -139,7 +139,7 @@ def test_a_draft_from_uploaded_files_takes_the_process_key_from_the_diagram(sess
     key = f"up_{uuid.uuid4().hex[:6]}"
     draft = drafts.create_from_files(session=session, files=lead_to_cash_files(key), actor=ACTOR)
     assert draft.process_key == key and draft.base_definition_id is None
-    assert "approval_threshold.dmn" in draft.dmn_files and "ship_order.schema.json" in draft.forms
+    assert "quote_approval.dmn" in draft.dmn_files and "ship_order.schema.json" in draft.forms
     assert drafts.validate(session=session, draft=draft).ok
 
 

@@ -91,6 +91,8 @@ def _is_loop(xml: bytes, flow: etree._Element) -> bool:
     out: dict[str, list[str]] = {}
     for f in _semantic(xml, "sequenceFlow"):
         out.setdefault(f.get("sourceRef", ""), []).append(f.get("targetRef", ""))
+    for b in _semantic(xml, "boundaryEvent"):  # an activity goes on through its boundary events too
+        out.setdefault(b.get("attachedToRef", ""), []).append(b.get("id", ""))
     seen, todo = set(), [flow.get("targetRef", "")]
     while todo:
         node = todo.pop()

@@ -33,7 +33,7 @@ def test_an_owner_opens_a_draft_from_a_version(client: TestClient, as_user: Head
     draft = new_draft(client, as_user, definition_id)
     assert draft["base_definition_id"] == definition_id and draft["version"] == 1
     fetched = client.get(f"/api/v1/process-drafts/{draft['id']}", headers=as_user("manager")).json()
-    assert fetched["bpmn_xml"] == draft["bpmn_xml"] and "approval_threshold.dmn" in fetched["dmn_files"]
+    assert fetched["bpmn_xml"] == draft["bpmn_xml"] and "quote_approval.dmn" in fetched["dmn_files"]
 
 
 def test_sales_may_not_open_a_draft(client: TestClient, as_user: Headers, definition_id: int) -> None:

@@ -1,9 +1,11 @@
-"""The whole lead-to-cash through /api/v1 alone, with a save/reload check of the workflow at every step."""
+"""The whole lead-to-cash through /api/v1 alone, with a save/reload check of the workflow at every step.
+
+(Every branch of the process, with time moved by the clock, is in tests/processes/test_lead_to_cash.py.)"""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,10 +14,11 @@ from fastapi.testclient import TestClient
 from domain.db import transaction
 from engine import store
 from engine.models import ProcessInstance
+from tests import flow
 
 START = {"customer_code": "C-SH-003", "lead_title": "Pumps for line 4", "source": "referral"}
-BIG_QUOTE = {"lines": [{"item_sku": "PUMP-100", "quantity": 30, "unit_price": 2600.00, "discount_pct": 0}]}
-SMALL_QUOTE = {"lines": [{"item_sku": "VALVE-25", "quantity": 10, "unit_price": 140.00}]}
+BIG_QUOTE = {"lines": [{"item_sku": "PUMP-100", "quantity": 30}]}  # 78,000 at list price: over 50,000 (regular)
+SMALL_QUOTE = {"lines": [{"item_sku": "VALVE-25", "quantity": 10}]}
 
 
 def assert_state_round_trips(instance_id: int) -> None:
@@ -53,12 +56,13 @@ def test_lead_to_cash_runs_to_the_end_through_the_api(client: TestClient, as_use
     inst = start(client, sales)
     iid = inst["id"]
     assert inst["variables"]["customer"]["tier"] == "regular"
+    assert inst["variables"]["lead"]["status"] == "new" and inst["variables"]["lead_owner"] == ""  # no region
     assert_state_round_trips(iid)
 
     qualify = only_task(client, iid, sales)
     assert (qualify["element_id"], qualify["candidate_group"]) == ("Activity_QualifyLead", "sales")
     due = datetime.fromisoformat(qualify["due_at"]) - datetime.fromisoformat(qualify["created_at"])
-    assert due == timedelta(hours=4)  # dueIn="PT4H" in the diagram
+    assert due == timedelta(hours=2)  # dueIn="PT2H": first contact within 2 hours
     detail = client.get(f"/api/v1/tasks/{qualify['id']}", headers=sales).json()
     assert detail["form_schema"]["properties"]["qualified"]["type"] == "boolean"
     assert client.post(f"/api/v1/tasks/{qualify['id']}/claim", headers=sales).json()["assignee"] == "sales"
@@ -72,27 +76,34 @@ def test_lead_to_cash_runs_to_the_end_through_the_api(client: TestClient, as_use
 
     approval = only_task(client, iid, director)
     assert (approval["element_id"], approval["candidate_group"]) == ("Activity_DirectorApproval", "sales_management")
-    complete(client, approval["id"], {"decision": "reject", "comment": "discount too small"}, director)
+    complete(client, approval["id"], {"decision": "reject", "comment": "ask for a bigger order"}, director)
     assert_state_round_trips(iid)
     quote2 = only_task(client, iid, sales)
     assert quote2["element_id"] == "Activity_PrepareQuote" and quote2["id"] != quote["id"]
-    complete(client, quote2["id"], {"lines": [{**BIG_QUOTE["lines"][0], "discount_pct": 5}]}, sales)
+    complete(client, quote2["id"], BIG_QUOTE, sales)
     assert_state_round_trips(iid)
     approval2 = only_task(client, iid, director)
     complete(client, approval2["id"], {"decision": "approve", "comment": "ok"}, director)
+    assert_state_round_trips(iid)
+
+    answer = only_task(client, iid, sales)
+    assert answer["element_id"] == "Activity_CustomerAcceptance"
+    complete(client, answer["id"], {"accepted": True}, sales)
     assert_state_round_trips(iid)
 
     ship = only_task(client, iid, warehouse)
     assert ship["element_id"] == "Activity_ShipOrder"
     variables = client.get(f"/api/v1/process-instances/{iid}", headers=warehouse).json()["variables"]
     assert variables["reservation"]["fully_reserved"] is True
-    complete(client, ship["id"], {"carrier": "SF Express", "tracking_number": "SF123", "shipped_on": "2026-11-20"},
-             warehouse)
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    complete(client, ship["id"], {"carrier": "SF Express", "tracking_number": "SF123", "shipped_on": "2026-11-20",
+                                  "expected_delivery": tomorrow, "notify_email": "goods@customer.example"}, warehouse)
     assert_state_round_trips(iid)
+    flow.run_due_jobs()  # the day-before-delivery notice is due: mail, then the invoice
 
     pay = only_task(client, iid, finance)
     invoice = client.get(f"/api/v1/process-instances/{iid}", headers=finance).json()["variables"]["invoice"]
-    assert Decimal(invoice["total"]) == Decimal("74100.00")  # 30 x 2600 x 0.95
+    assert Decimal(invoice["total"]) == Decimal("78000.00")  # 30 x 2600 at list price (regular: no discount)
     done = complete(client, pay["id"], {"amount": float(invoice["total"]), "paid_on": "2026-11-23"}, finance)
     assert done["instance_status"] == "completed"
     assert_state_round_trips(iid)
@@ -103,10 +114,13 @@ def test_lead_to_cash_runs_to_the_end_through_the_api(client: TestClient, as_use
     events = client.get(f"/api/v1/process-instances/{iid}/history", headers=finance).json()["events"]
     kinds = [e["type"] for e in events]
     assert kinds[0] == "instance_started" and kinds[-1] == "instance_completed"
-    assert kinds.count("task_completed") == 7
+    assert kinds.count("task_completed") == 8
     assert {e["data"]["operator"] for e in events if e["type"] == "service_called"} == {
-        "crm.get_customer", "sales.create_sales_order", "inventory.reserve_stock", "inventory.ship_order",
-        "finance.create_invoice", "finance.record_payment"}
+        "crm.get_customer", "crm.create_lead", "crm.record_first_contact", "crm.qualify_lead", "sales.create_quote",
+        "sales.apply_quote_discount", "finance.credit_check", "sales.mark_quote_expired", "sales.mark_quote_sent",
+        "sales.mark_quote_accepted", "crm.move_opportunity_stage", "sales.create_order_from_quote",
+        "inventory.reserve_stock", "inventory.ship_order", "notifications.send_mail", "finance.create_invoice",
+        "finance.invoice_status", "finance.record_payment"}
     completed_by = {e["element_id"]: e["actor"] for e in events if e["type"] == "task_completed"}
     assert completed_by["Activity_DirectorApproval"] == "director" and completed_by["Activity_ShipOrder"] == "warehouse"
 
@@ -116,7 +130,7 @@ def test_small_quote_skips_director_approval(client: TestClient, as_user) -> Non
     iid = start(client, sales, customer_code="C-BJ-004")["id"]
     complete(client, only_task(client, iid, sales)["id"], {"qualified": True}, sales)
     complete(client, only_task(client, iid, sales)["id"], SMALL_QUOTE, sales)
-    assert only_task(client, iid, as_user("warehouse"))["element_id"] == "Activity_ShipOrder"
+    assert only_task(client, iid, sales)["element_id"] == "Activity_CustomerAcceptance"
 
 
 def test_disqualified_lead_ends_the_instance(client: TestClient, as_user) -> None:  # type: ignore[no-untyped-def]

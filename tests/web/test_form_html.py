@@ -20,7 +20,10 @@ def load(name: str) -> dict[str, Any]:
     return json.loads((FORMS / name).read_text())
 
 
-QUOTE, QUOTE_UI = load("prepare_quote.schema.json"), load("prepare_quote.uischema.json")
+SAMPLES = Path(__file__).resolve().parent / "form_samples"
+# A quote form with every widget the renderer has (money, percent, dates, a table): a frozen sample, not a process's.
+QUOTE = json.loads((SAMPLES / "quote_lines.schema.json").read_text())
+QUOTE_UI = json.loads((SAMPLES / "quote_lines.uischema.json").read_text())
 QUALIFY, QUALIFY_UI = load("qualify_lead.schema.json"), load("qualify_lead.uischema.json")
 LEAD, LEAD_UI = load("lead_start.schema.json"), load("lead_start.uischema.json")
 OPTIONAL_FLAG = {"type": "object", "properties": {"urgent": {"type": "boolean", "title": "Urgent"},

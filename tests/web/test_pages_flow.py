@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from domain.db import transaction
 from engine.models import ProcessInstance
+from tests import flow
 from tests.web.conftest import Browser
 from tests.web.test_pages import inbox_row, instance_id, start_lead, task_id, unique
 
@@ -42,20 +43,27 @@ def test_lead_to_cash_through_the_pages(browser: Callable[..., Browser], goods: 
     quote = sales.post(f"/tasks/{task_id(qualify)}/complete", {"qualified": "true", "budget_confirmed": "true"})
     assert "<h1>Prepare quote</h1>" in quote.text  # sales goes straight on to the next sales task
     done = sales.post(f"/tasks/{task_id(quote)}/complete", {
-        "lines[0][item_sku]": sku, "lines[0][quantity]": "30", "lines[0][unit_price]": "2600.00",
-        "lines[0][discount_pct]": "0", "valid_until": date.today().isoformat()})
+        "lines[0][item_sku]": sku, "lines[0][quantity]": "30", "valid_days": "14"})
     assert done.url.path == "/" and "“Prepare quote” completed" in done.text
 
     assert visible_to(users, key) == {"director"}  # 78,000.00 is over the regular customer's 50,000 threshold
     tid, page = open_in_inbox(users["director"], key)
-    assert "<h1>Director approval</h1>" in page and "CN¥78,000.00" in page and sku in page
+    assert "<h1>Approve quote</h1>" in page and "CN¥78,000.00" in page and sku in page
+    assert "Credit exposure (with this quote)" in page and "Payment history" in page and "Margin" in page
     users["director"].post(f"/tasks/{tid}/complete", {"decision": "approve", "comment": "good margin"})
+
+    assert visible_to(users, key) == {"sales", "director"}  # the director is in the sales group too
+    tid, page = open_in_inbox(sales, key)
+    assert "<h1>Record customer answer</h1>" in page
+    sales.post(f"/tasks/{tid}/complete", {"accepted": "true"})
 
     assert visible_to(users, key) == {"warehouse"}
     tid, page = open_in_inbox(users["warehouse"], key)
     assert "<h1>Ship order</h1>" in page and "SO-" in page
     users["warehouse"].post(f"/tasks/{tid}/complete", {
-        "carrier": "SF Express", "tracking_number": "SF1234567890", "shipped_on": date.today().isoformat()})
+        "carrier": "SF Express", "tracking_number": "SF1234567890", "shipped_on": date.today().isoformat(),
+        "expected_delivery": (date.today() + timedelta(days=1)).isoformat(), "notify_email": "goods@example.com"})
+    flow.run_due_jobs()  # delivery tomorrow: the customer is told now, and the invoice follows
 
     assert visible_to(users, key) == {"finance"}
     tid, page = open_in_inbox(users["finance"], key)

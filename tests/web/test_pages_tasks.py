@@ -60,12 +60,12 @@ def test_invalid_task_data_rerenders_with_inline_errors_and_changes_nothing(brow
     page = sales.post(f"/tasks/{task_id(start_lead(sales, goods[0], unique()))}/complete", {"qualified": "true"})
     quote = task_id(page)
     response = sales.post(f"/tasks/{quote}/complete", {
-        "lines[0][item_sku]": goods[1], "lines[0][quantity]": "abc", "lines[0][unit_price]": "-5",
+        "lines[0][item_sku]": goods[1], "lines[0][quantity]": "abc", "valid_days": "-5",
         "note": "keep me"})
     assert response.status_code == 422
     assert 'value="abc"' in response.text and 'value="-5"' in response.text and "keep me" in response.text
     assert "Enter a number." in response.text and 'id="f-lines-0-quantity-error"' in response.text
-    assert 'id="f-lines-0-unit_price-error">Must be at least 0.<' in response.text
+    assert 'id="f-valid_days-error">Must be at least 1.<' in response.text
     with transaction() as session:
         task = session.get(HumanTask, quote)
         assert task is not None and task.status == "open"
