@@ -119,9 +119,10 @@ def _service(v: dict[str, Any], fmt: Formatter, _: Callable[[str], str]) -> Fact
         facts.append((_("Resolution route"), str(v["route"])))
     if rma:
         facts.append((_("Return"), f"{rma.get('number', '')} · {rma.get('status', '')} · {v.get('remedy', '')}"))
+        line_label = _("Return line")
         for line in rma.get("lines") or []:
             disposition = f" · {line['disposition']}" if line.get("disposition") else ""
-            facts.append((f"{_('Return line')} {line.get('line_id')}",
+            facts.append((f"{line_label} {line.get('line_id')}",
                           f"{line.get('item_sku')} × {fmt.number(line.get('quantity'))}{disposition}"))
     if survey.get("answered"):
         facts.append((_("Survey score"), str(survey.get("score"))))
@@ -157,16 +158,18 @@ def _procurement(v: dict[str, Any], fmt: Formatter, _: Callable[[str], str]) -> 
             if isinstance(line, dict))))
         facts.append((_("Expected delivery"), fmt.date(v.get("expected_date") or order.get("expected_date"))))
     if receipt:
+        accepted, rejected = _("accepted"), _("rejected")
         facts.append((_("Last goods receipt"), f"{receipt.get('number', '')}: {fmt.number(receipt.get('accepted_qty'))}"
-                      f" {_('accepted')}, {fmt.number(receipt.get('rejected_qty'))} {_('rejected')}"))
+                      f" {accepted}, {fmt.number(receipt.get('rejected_qty'))} {rejected}"))
     if invoice:
         facts.append((_("Supplier invoice"), f"{invoice.get('supplier_number', '')} ({invoice.get('number', '')}) · "
                       f"{_money(fmt, invoice.get('total'), str(invoice.get('currency') or currency))}"))
     if match.get("mismatches"):
         reasons = {"quantity_not_received": _("quantity not received"), "price_differs": _("price differs"),
                    "total_differs": _("total differs"), "currency_differs": _("currency differs")}
+        total = _("total")
         facts.append((_("Invoice mismatches"), "; ".join(
-            f"{m.get('item_sku') or _('total')}: {reasons.get(str(m.get('reason')), str(m.get('reason')))} "
+            f"{m.get('item_sku') or total}: {reasons.get(str(m.get('reason')), str(m.get('reason')))} "
             f"({fmt.number(m.get('expected'))} → "
             f"{fmt.number(m.get('invoiced'))})" for m in match["mismatches"] if isinstance(m, dict))))
     return facts
