@@ -41,6 +41,7 @@ lint:
 bench: install
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.timers
+	$(BIN)/python -m bench.metrics
 
 clean:
 	rm -rf $(VENV) node_modules web/static/vendor flowdesk.db*

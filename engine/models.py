@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain import clock
@@ -246,3 +246,111 @@ class WebhookSubscription(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class InstanceFacet(Base):
+    """A value of a configured top-level workflow data key (customer_code, customer_tier, region) an instance had:
+    the indexed way to filter monitoring by instance data and to find every instance that touched a customer."""
+
+    __tablename__ = "instance_facet"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "name", "value", name="uq_instance_facet_instance_name_value"),
+        Index("ix_instance_facet_name_value", "name", "value", "instance_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(String(256))
+
+
+class ElementPassage(Base):
+    """One element completion of a finished instance with its durations, rolled up from the history once the
+    instance ended (engine/metrics_rollup.py): monitoring reads these instead of windowing over every event."""
+
+    __tablename__ = "element_passage"
+    # Covering: the heatmap reads a time range of a definition from the index alone.
+    __table_args__ = (Index("ix_element_passage_definition_completed", "definition_id", "completed_at", "human",
+                            "element_id", "prev_element_id", "total_seconds", "waiting_seconds", "working_seconds"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"))
+    element_id: Mapped[str] = mapped_column(String(128))
+    prev_element_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    human: Mapped[bool] = mapped_column(default=False)
+    completed_at: Mapped[datetime]
+    total_seconds: Mapped[float]
+    waiting_seconds: Mapped[float | None] = mapped_column(default=None)
+    working_seconds: Mapped[float | None] = mapped_column(default=None)
+
+
+class PassageRollup(Base):
+    """A finished instance whose passages are in element_passage (the primary key stops a second roll-up)."""
+
+    __tablename__ = "passage_rollup"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True)
+    rolled_up_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+# Monitoring (#6): per-process time ranges, overdue tasks and each instance's events in order.
+Index("ix_process_instance_key_started", ProcessInstance.process_key, ProcessInstance.started_at)
+Index("ix_process_instance_key_ended", ProcessInstance.process_key, ProcessInstance.ended_at)
+Index("ix_human_task_status_due", HumanTask.status, HumanTask.due_at)
+Index("ix_human_task_completed_at", HumanTask.completed_at)
+Index("ix_human_task_open", HumanTask.created_at, sqlite_where=HumanTask.status == "open",
+      postgresql_where=HumanTask.status == "open")
+Index("ix_event_instance_seq", Event.instance_id, Event.seq)
+
+
+class ProcessDraft(Base):
+    """A diagram being edited in the browser, with its decision tables and forms, as a bundle holds them."""
+
+    __tablename__ = "process_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(128), index=True)
+    base_definition_id: Mapped[int | None] = mapped_column(ForeignKey("process_definition.id"), default=None)
+    bpmn_filename: Mapped[str] = mapped_column(String(256))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    dmn_files: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    forms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    deployed_definition_id: Mapped[int | None] = mapped_column(ForeignKey("process_definition.id"), default=None)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    saved_by: Mapped[str] = mapped_column(String(64))
+    saved_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # Optimistic lock: a save names the version it started from; a stale one is refused, nothing is overwritten.
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class HistoryArchive(Base):
+    """One retention batch: the archived events (gzipped JSON lines) with each chain's head, hash-chained to the
+    previous batch; the hot rows are deleted in the same transaction (engine/retention.py)."""
+
+    __tablename__ = "history_archive"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(unique=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    instance_count: Mapped[int]
+    event_count: Mapped[int]
+    heads: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # chain -> [last seq, head hash]
+    payload: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ArchivedInstance(Base):
+    """Which batch holds an instance's archived history (the instance page reads it from there)."""
+
+    __tablename__ = "archived_instance"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True)
+    archive_id: Mapped[int] = mapped_column(ForeignKey("history_archive.id"), index=True)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from domain import clock
 from domain.errors import InvalidInput
-from engine import history
+from engine import history, metrics_rollup
 from engine.audit import Break, check_chain
 from engine.history import GENESIS, EventType, canonical
 from engine.models import ArchivedInstance, ChainHead, Event, HistoryArchive, InstanceStatus, ProcessInstance
@@ -89,6 +89,8 @@ def archive(*, session: Session, actor: str, days: int, limit: int = BATCH_INSTA
     todo = plan(session=session, days=days, limit=limit)
     if not todo.instance_ids:
         return None
+    # Monitoring reads finished instances from their roll-up: make it before the events it is computed from go.
+    metrics_rollup.refresh(session=session)
     chains = [f"instance:{i}" for i in todo.instance_ids]
     events = list(session.scalars(select(Event).where(Event.chain.in_(chains)).order_by(Event.chain, Event.seq)))
     stored = {h.chain: [h.seq, h.hash] for h in session.scalars(select(ChainHead).where(ChainHead.chain.in_(chains)))}

@@ -342,10 +342,11 @@ def start_instance(
             "variables": data,
         },
     )
-    starts.choose(workflow, starts.by_timer if start_timer else starts.by_hand)
     if start_timer:  # started by the definition's schedule: its timer start event fires now, once
-        # Before the first engine step: a cycle left to the library fires once per period since its start date.
+        # Before any engine step (the start split's too): a cycle left to the library fires once per period since
+        # its start date.
         timers.fire_start_event(workflow)
+    starts.choose(workflow, starts.by_timer if start_timer else starts.by_hand)
     _run_engine(ctx, workflow)
     _finish_step(ctx, instance, workflow)
     return instance

@@ -269,3 +269,13 @@ def test_an_archived_instances_history_is_still_its_history(session: Session, ag
     before = _hashes(session, aged[0][0])
     retention.archive(session=session, actor="admin", days=30)
     assert [e.hash for e in history.instance_history(session=session, instance_id=aged[0][0])] == before
+
+
+def test_monitoring_keeps_the_figures_of_archived_instances(session: Session, aged: tuple[list[int], int]) -> None:
+    from engine.models import ElementPassage
+
+    old, _ = aged
+    assert retention.archive(session=session, actor="admin", days=30) is not None
+    passages = session.scalars(select(ElementPassage.element_id).where(ElementPassage.instance_id.in_(old)))
+    assert sorted(passages) == sorted(["Activity_Approve", "Activity_Review", "EndEvent_1", "StartEvent_1"] * 2), \
+        "the roll-up was made before the events went to the archive"
