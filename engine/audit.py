@@ -12,6 +12,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from engine.history import GENESIS, anchor_chain_heads, canonical, content_hash
+from engine.metrics_facets import instances_with_facet_query
 from engine.models import ChainHead, Event, ProcessInstance
 
 
@@ -139,6 +140,7 @@ class LogFilter:
     actor: str = ""
     process_key: str = ""
     business_key: str = ""
+    customer_code: str = ""  # every instance that touched the customer (the customer_code facet)
     event_type: str = ""
     since: datetime | None = None
     until: datetime | None = None
@@ -156,6 +158,8 @@ def log_query(f: LogFilter) -> Select:
         stmt = stmt.where(or_(ProcessInstance.process_key == key, Event.chain == f"definition:{key}"))
     if f.business_key.strip():
         stmt = stmt.where(ProcessInstance.business_key.contains(f.business_key.strip()))
+    if f.customer_code.strip():
+        stmt = stmt.where(Event.instance_id.in_(instances_with_facet_query("customer_code", f.customer_code.strip())))
     if f.event_type.strip():
         stmt = stmt.where(Event.type == f.event_type.strip())
     if f.since is not None:

@@ -162,3 +162,17 @@ def test_the_excel_export_holds_the_filtered_log_with_real_times(
     assert len(rows) > 3 and {r[1] for r in rows[1:]} == {f"instance:{iid}"}
     assert all(isinstance(r[0], datetime) for r in rows[1:])
     assert browser("sales").get(f"/audit/export.xlsx?business_key={business_key}").status_code == 403
+
+
+def test_the_log_filters_by_customer_across_processes(browser: Callable[..., Browser], world: None) -> None:
+    key = f"audit_{uuid.uuid4().hex[:8]}"
+    with transaction() as session:
+        deployment.deploy(session=session, files=bundle(simple_process(key=key), name=f"{key}.bpmn"), actor="owner")
+    customer = f"C-AUD-{uuid.uuid4().hex[:6]}"
+    reviewer = runtime.Actor("olga", {"reviewers"})
+    mine = start(key, {"amount": 100, "customer_code": customer}, actor=reviewer)
+    other = start(key, {"amount": 100, "customer_code": "C-SOMEONE-ELSE"}, actor=reviewer)
+    page = browser("auditor").get(f"/audit?customer={customer}").text
+    assert f'href="/instances/{mine}"' in page and f'href="/instances/{other}"' not in page
+    csv_text = browser("auditor").get(f"/audit/export.csv?customer={customer}").text
+    assert {row["instance_id"] for row in csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")))} == {str(mine)}

@@ -61,10 +61,11 @@ def _day(value: str) -> date | None:
         return None
 
 
-def _filter(actor: str, process_key: str, business_key: str, type: str, since: str, until: str) -> audit.LogFilter:
+def _filter(actor: str, process_key: str, business_key: str, type: str, since: str, until: str,
+            customer: str = "") -> audit.LogFilter:
     start, end = _day(since), _day(until)
     return audit.LogFilter(
-        actor=actor, process_key=process_key, business_key=business_key,
+        actor=actor, process_key=process_key, business_key=business_key, customer_code=customer,
         event_type=type if type in {t.value for t in EventType} else "",
         since=datetime.combine(start, time(), UTC) if start else None,
         # The end day is included: events before the next midnight.
@@ -78,15 +79,16 @@ def _process_keys(session: SessionDep) -> list[str]:
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit_log(request: Request, session: SessionDep, user: UserDep, actor: str = "", process_key: str = "",
-              business_key: str = "", type: str = "", since: str = "", until: str = "", page_no: int = 1
-              ) -> HTMLResponse:
-    """Every event, newest first, filtered by actor, process, business key, type and days; 50 a page."""
+              business_key: str = "", type: str = "", since: str = "", until: str = "", page_no: int = 1,
+              customer: str = "") -> HTMLResponse:
+    """Every event, newest first, filtered by actor, process, business key, customer, type and days; 50 a page."""
     require_auditor(user)
-    wanted = _filter(actor, process_key, business_key, type, since, until)
+    wanted = _filter(actor, process_key, business_key, type, since, until, customer)
     page_no = max(page_no, 1)
     rows, more = audit.log_page(session=session, f=wanted, page=page_no, size=PAGE_SIZE)
     params = {k: v for k, v in {"actor": actor.strip(), "process_key": process_key.strip(),
-                                "business_key": business_key.strip(), "type": wanted.event_type,
+                                "business_key": business_key.strip(), "customer": customer.strip(),
+                                "type": wanted.event_type,
                                 "since": since.strip() if _day(since) else "",
                                 "until": until.strip() if _day(until) else ""}.items() if v}
     return page(request, "audit.html", {
@@ -147,10 +149,10 @@ def _csv_row(ev: Any, process_key: str | None, business_key: str | None) -> list
 
 @router.get("/audit/export.csv")
 def audit_export(session: SessionDep, user: UserDep, actor: str = "", process_key: str = "", business_key: str = "",
-                 type: str = "", since: str = "", until: str = "") -> StreamingResponse:
+                 type: str = "", since: str = "", until: str = "", customer: str = "") -> StreamingResponse:
     """The filtered log as CSV (UTF-8 with BOM), streamed newest first."""
     require_auditor(user)
-    wanted = _filter(actor, process_key, business_key, type, since, until)
+    wanted = _filter(actor, process_key, business_key, type, since, until, customer)
     session.rollback()  # end the request's transaction: on SQLite it would block the streaming session's
     return StreamingResponse(_csv_lines(wanted), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": 'attachment; filename="flowdesk-audit.csv"'})
@@ -161,10 +163,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @router.get("/audit/export.xlsx")
 def audit_export_xlsx(session: SessionDep, user: UserDep, actor: str = "", process_key: str = "",
-                      business_key: str = "", type: str = "", since: str = "", until: str = "") -> Response:
+                      business_key: str = "", type: str = "", since: str = "", until: str = "",
+                      customer: str = "") -> Response:
     """The filtered log as an Excel workbook, newest first; times are real date cells in UTC."""
     require_auditor(user)
-    wanted = _filter(actor, process_key, business_key, type, since, until)
+    wanted = _filter(actor, process_key, business_key, type, since, until, customer)
     book = Workbook(write_only=True)  # rows go to a temporary file, not memory
     sheet = book.create_sheet("Audit log")
     sheet.append(["at (UTC)", *CSV_COLUMNS[1:]])
