@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import create_engine, text
 
-from bench.lead_to_cash import Figures, run_persisted, run_raw, stub_operators
+from bench.lead_to_cash import FORMS, Figures, run_persisted, run_raw, stub_operators
 
 PG_ADMIN = os.environ.get("FLOWDESK_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -124,8 +124,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     per_round = max(args.instances // args.rounds, 5)
-    print(f"lead-to-cash, short path (5 steps per instance), {per_round * args.rounds} instances per mode in "
-          f"{args.rounds} interleaved rounds, one process, {os.cpu_count()} cores")
+    print(f"lead-to-cash, short path ({len(FORMS) + 1} steps per instance), {per_round * args.rounds} instances "
+          f"per mode in {args.rounds} interleaved rounds, one process, {os.cpu_count()} cores")
     settle()
     raw_mem = run_raw(per_round * args.rounds, save_load=False)
     comparisons = []

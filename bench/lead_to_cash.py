@@ -1,7 +1,8 @@
 """Lead-to-cash throughput: the persisted engine vs raw SpiffWorkflow on the same diagram.
 
-Each instance takes the short path (no approval, stock on hand): start, qualify, quote, customer answer, ship, pay =
-6 steps (the ship step includes the day-before-delivery timer, due at once: the delivery date is in the past).
+Each instance takes the short path (no approval, stock on hand): start, first contact, qualify, quote, customer
+answer, ship, pay = 7 steps (the ship step includes the day-before-delivery timer, due at once: the delivery date
+is in the past).
 Service tasks call stub operators in every mode, so the ratio measures what persistence costs
 (one transaction per step: lock, state, human tasks, hash-chained events); the real-domain mode
 adds the domain writes (leads, quotes, orders, stock moves, invoices, payments).
@@ -30,6 +31,7 @@ from engine.spiff import FlowdeskServiceTask, new_parser
 PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 START = {"customer_code": "C-SH-003", "lead_title": "bench", "source": "web"}
 FORMS: list[dict[str, Any]] = [
+    {"channel": "phone", "contact_note": ""},
     {"qualified": True, "notes": ""},
     {"lines": [{"item_sku": "VALVE-25", "quantity": Decimal("2")}], "valid_days": 30, "note": ""},
     {"accepted": True, "answer_note": ""},
@@ -159,7 +161,7 @@ def run_persisted(instances: int, *, label: str) -> Figures:
 
     sales, wh, fin = runtime.Actor("sales", {"sales"}), runtime.Actor("wh", {"warehouse"}), runtime.Actor(
         "fin", {"finance"})
-    actors = [sales, sales, sales, wh, fin]
+    actors = [sales, sales, sales, sales, wh, fin]
     steps: list[float] = []
     started = time.perf_counter()
     for _ in range(instances):

@@ -20,9 +20,13 @@ def _lead_on_v1_then_v2() -> tuple[str, int]:
     key = f"l2c_mig_{uuid.uuid4().hex[:6]}"
     with transaction() as session:
         deploy_lead_to_cash(session, rekeyed(LEAD_TO_CASH.read_text(encoding="utf-8"), key), name=f"{key}.bpmn")
-        instance = runtime.start_instance(session=session, process_key=key, actor=runtime.Actor("sales", {"sales"}),
+        sales = runtime.Actor("sales", {"sales"})
+        instance = runtime.start_instance(session=session, process_key=key, actor=sales,
                                           variables={"customer_code": "C-SH-003", "lead_title": "Pumps",
                                                      "source": "web"})
+        contact = runtime.next_task_for(session=session, instance_id=instance.id, actor=sales)
+        assert contact is not None and contact.element_id == "Activity_FirstContact"
+        runtime.complete_task(session=session, task_id=contact.id, actor=sales, data={"channel": "phone"})
         deploy_lead_to_cash(session, lead_to_cash_v2(key), name=f"{key}.bpmn")
         return key, instance.id
 

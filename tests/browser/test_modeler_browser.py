@@ -143,7 +143,7 @@ def test_an_owner_adds_a_task_fixes_the_gateway_and_deploys_v2(page: Any, goods:
 
     new_instance, business_key = start_lead(v1.key, customer)
     assert placed(new_instance) == (2, [("Activity_CheckCredit", "finance")])
-    assert placed(old_instance) == (1, [("Activity_QualifyLead", "sales")])
+    assert placed(old_instance) == (1, [("Activity_FirstContact", "sales")])
     page.click("form[action='/logout'] button[type=submit]")
     sign_in(page, "finance")
     row = page.locator("tr", has_text=business_key)
@@ -159,7 +159,7 @@ def test_an_owner_adds_a_task_fixes_the_gateway_and_deploys_v2(page: Any, goods:
     page.click("#migrate-btn")
     page.wait_for_selector("#results")
     assert page.locator(f"#result-{old_instance}").get_attribute("class") == "moved"
-    assert placed(old_instance) == (2, [("Activity_QualifyLead", "sales")])
+    assert placed(old_instance) == (2, [("Activity_FirstContact", "sales")])
     page.goto(f"/instances/{old_instance}")
     assert "v1 → v2" in page.locator("#history .event-instance_migrated").inner_text()
     shot(page, "modeler-old-instance-migrated")

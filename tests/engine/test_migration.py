@@ -51,20 +51,20 @@ def with_check_after_review(xml: str, task_id: str = "Activity_Review") -> str:
 
 
 def lead_to_cash_v2(key: str = "lead_to_cash") -> str:
-    """lead_to_cash.bpmn with a user task "Check credit" (lane Sales) between Qualify lead and Record first contact."""
+    """lead_to_cash.bpmn with a user task "Check credit" (lane Sales) between Qualify lead and its gateway."""
     xml = LEAD_TO_CASH.read_text(encoding="utf-8")
-    xml = xml.replace('sourceRef="Activity_QualifyLead" targetRef="Activity_RecordFirstContact"',
+    xml = xml.replace('sourceRef="Activity_QualifyLead" targetRef="Gateway_LeadQualified"',
                       'sourceRef="Activity_QualifyLead" targetRef="Activity_CheckCredit"')
-    xml = xml.replace("<bpmn:incoming>Flow_QualifyLeadToRecordFirstContact</bpmn:incoming>",
-                      "<bpmn:incoming>Flow_CheckCreditToRecordFirstContact</bpmn:incoming>")
+    xml = xml.replace("<bpmn:incoming>Flow_QualifyLeadToLeadQualified</bpmn:incoming>",
+                      "<bpmn:incoming>Flow_CheckCreditToLeadQualified</bpmn:incoming>")
     xml = xml.replace("<bpmn:flowNodeRef>Activity_QualifyLead</bpmn:flowNodeRef>",
                       "<bpmn:flowNodeRef>Activity_QualifyLead</bpmn:flowNodeRef>"
                       "<bpmn:flowNodeRef>Activity_CheckCredit</bpmn:flowNodeRef>")
     extra = ('<bpmn:userTask id="Activity_CheckCredit" name="Check credit">'
-             "<bpmn:incoming>Flow_QualifyLeadToRecordFirstContact</bpmn:incoming>"
-             "<bpmn:outgoing>Flow_CheckCreditToRecordFirstContact</bpmn:outgoing></bpmn:userTask>\n"
-             '<bpmn:sequenceFlow id="Flow_CheckCreditToRecordFirstContact" sourceRef="Activity_CheckCredit" '
-             'targetRef="Activity_RecordFirstContact" />\n')
+             "<bpmn:incoming>Flow_QualifyLeadToLeadQualified</bpmn:incoming>"
+             "<bpmn:outgoing>Flow_CheckCreditToLeadQualified</bpmn:outgoing></bpmn:userTask>\n"
+             '<bpmn:sequenceFlow id="Flow_CheckCreditToLeadQualified" sourceRef="Activity_CheckCredit" '
+             'targetRef="Gateway_LeadQualified" />\n')
     return rekeyed(xml.replace("</bpmn:process>", extra + "</bpmn:process>"), key)
 
 
@@ -133,6 +133,7 @@ def test_lead_to_cash_instance_moves_to_v2_and_reaches_its_new_task(session: Ses
     v1 = deploy_lead_to_cash(session, LEAD_TO_CASH.read_text(encoding="utf-8"))
     inst = runtime.start_instance(session=session, process_key="lead_to_cash", actor=SALES, variables={
         "customer_code": customer.code, "lead_title": "Pumps", "source": "web"})
+    _complete_open(session, inst.id, {"channel": "phone"}, actor=SALES)  # first contact: now at Qualify lead
     v2 = deploy_lead_to_cash(session, lead_to_cash_v2())
     assert (inst.definition_id, v2.version) == (v1.id, v1.version + 1)
     [check] = migration.check(session=session, target_definition_id=v2.id, instance_ids=[inst.id])

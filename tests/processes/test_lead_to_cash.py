@@ -1,11 +1,14 @@
 """Lead to cash (processes/lead_to_cash.bpmn) driven through /api/v1 with the demo users, time moved by the clock.
 
 Walkthrough:
-- `sales` records a lead for a customer (start form). The lead is captured in the CRM and its owner comes from the
+- `sales` records a lead (start form) for an existing customer (its code) or for a new company (name, contact,
+  phone/email, region, industry). The lead is captured in the CRM and its owner comes from the lead's
   region/industry table (east: `li_na`, south: `wang_wei`, north: `chen_jie`; elsewhere the shared sales queue).
-- The owner calls the lead within 2 hours and qualifies it ("Qualify lead"); not qualified closes the lead.
-  Qualified: an opportunity is opened and the owner prepares the quote (items and quantities). List prices come
-  from the items, the discount from the discount table (tier and amount).
+- The owner makes the first contact within 2 hours ("First contact": channel and note; the CRM records how many
+  minutes it took). Still not contacted after 2 hours: Sales Management gets a mail, the task stays with the owner.
+- The owner then qualifies the lead ("Qualify lead"); not qualified closes the lead. Qualified: an opportunity is
+  opened (for a new company the customer is created with it) and the owner prepares the quote (items and
+  quantities). List prices come from the items, the discount from the discount table (tier and amount).
 - If the order would exceed the credit limit, the margin is under 15% or the amount is over the tier's threshold,
   `director` (Sales Management) approves or rejects (rejected: the draft is withdrawn and the owner quotes again).
   A large order from a weak-credit (C/D) customer also mails Finance.
@@ -23,6 +26,7 @@ Walkthrough:
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -34,7 +38,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from domain.crm.models import Lead, Opportunity
+from domain.crm.models import Customer, Lead, Opportunity
 from domain.db import transaction
 from domain.finance.service import get_invoice
 from domain.inventory.models import StockBalance
@@ -54,6 +58,7 @@ from web.pages.context import instance_facts
 KEY = "lead_to_cash"
 FINANCE = "finance@flowdesk.example"
 FINANCE_MANAGER = "finance.manager@flowdesk.example"
+SALES_MANAGEMENT = "sales.management@flowdesk.example"
 
 
 @dataclass
@@ -96,7 +101,10 @@ class Desk:
         flow.run_due_jobs()
 
     def start(self, code: str) -> int:
-        body = {"process_key": KEY, "variables": {"customer_code": code, "lead_title": "Pumps", "source": "web"}}
+        return self.start_with({"customer_code": code})
+
+    def start_with(self, variables: dict[str, Any]) -> int:
+        body = {"process_key": KEY, "variables": {"lead_title": "Pumps", "source": "web", **variables}}
         resp = self.client.post("/api/v1/process-instances", json=body, headers=self.headers("sales"))
         assert resp.status_code == 201, resp.text
         return int(resp.json()["id"])
@@ -129,7 +137,12 @@ class Desk:
         return dict(resp.json())
 
     # the steps, as the people do them
+    def contact(self, iid: int, username: str = "li_na") -> None:
+        self.complete(iid, "Activity_FirstContact", username, {"channel": "phone", "contact_note": "needs pumps"})
+
     def qualify(self, iid: int) -> None:
+        """First contact, then qualified."""
+        self.contact(iid)
         self.complete(iid, "Activity_QualifyLead", "li_na", {"qualified": True, "notes": "needs pumps"})
 
     def quote(self, iid: int, sku: str, quantity: int, valid_days: int = 14) -> dict[str, Any]:
@@ -198,9 +211,9 @@ def tasks_of(iid: int, element_id: str) -> list[tuple[str | None, TaskStatus]]:
 def test_a_lead_runs_to_a_paid_invoice_with_every_record_in_place(desk: Desk) -> None:
     acct = account()
     iid = desk.start(acct.code)
-    qualify = desk.task(iid, "Activity_QualifyLead")
-    assert qualify["assignee"] == "li_na"  # east, machinery
-    assert datetime.fromisoformat(qualify["due_at"]) - datetime.fromisoformat(qualify["created_at"]) == timedelta(
+    contact = desk.task(iid, "Activity_FirstContact")
+    assert contact["assignee"] == "li_na"  # east, machinery
+    assert datetime.fromisoformat(contact["due_at"]) - datetime.fromisoformat(contact["created_at"]) == timedelta(
         hours=2)
     desk.advance(minutes=40)
     desk.qualify(iid)
@@ -237,6 +250,7 @@ def test_a_lead_runs_to_a_paid_invoice_with_every_record_in_place(desk: Desk) ->
 
 def test_a_disqualified_lead_is_closed_with_the_reason(desk: Desk) -> None:
     iid = desk.start(account().code)
+    desk.contact(iid)
     done = desk.complete(iid, "Activity_QualifyLead", "li_na", {"qualified": False, "notes": "no budget this year"})
     assert done["instance_status"] == "completed"
     lead_id = desk.variables(iid)["lead"]["lead_id"]
@@ -244,6 +258,71 @@ def test_a_disqualified_lead_is_closed_with_the_reason(desk: Desk) -> None:
         lead = session.get(Lead, lead_id)
         assert lead is not None and (lead.status.value, lead.disqualified_reason) == ("disqualified",
                                                                                       "no budget this year")
+
+
+def test_a_first_contact_within_2_hours_alerts_nobody_and_records_the_minutes(desk: Desk) -> None:
+    iid = desk.start(account().code)
+    desk.advance(minutes=119)
+    desk.contact(iid)
+    desk.advance(hours=3)
+    assert mails(desk.instance(iid)["business_key"], SALES_MANAGEMENT) == []
+    assert desk.tasks(iid) == ["Activity_QualifyLead"]
+    lead = desk.variables(iid)["lead"]
+    assert (lead["status"], lead["first_contact_minutes"]) == ("contacted", 119)
+
+
+def test_a_lead_not_contacted_in_2_hours_alerts_sales_management_and_stays_with_the_owner(desk: Desk) -> None:
+    iid = desk.start(account().code)
+    key = desk.instance(iid)["business_key"]
+    desk.advance(minutes=119)
+    assert mails(key, SALES_MANAGEMENT) == []
+    desk.advance(minutes=2)
+    assert mails(key, SALES_MANAGEMENT) == [f"Lead not contacted within 2 hours: Lead To Cash Test [{key}]"]
+    assert tasks_of(iid, "Activity_FirstContact") == [("li_na", TaskStatus.OPEN)]
+    desk.advance(minutes=59)
+    desk.contact(iid)
+    assert desk.tasks(iid) == ["Activity_QualifyLead"] and len(mails(key, SALES_MANAGEMENT)) == 1
+    assert desk.variables(iid)["lead"]["first_contact_minutes"] == 180
+
+
+NEW_COMPANY = {"customer_code": "", "contact_name": "Ms. Xu", "phone": "+86 20 5555 0101",
+               "email": "xu@nova.example", "region": "south", "industry": "electronics", "source": "trade_show"}
+
+
+def test_a_lead_for_a_new_company_is_assigned_by_its_region_and_qualifying_creates_the_customer(desk: Desk) -> None:
+    company = f"Nova Robotics {uuid.uuid4().hex[:8]}"
+    iid = desk.start_with({**NEW_COMPANY, "company_name": company})
+    lead = desk.variables(iid)["lead"]
+    assert (lead["company"], lead["region"], lead["owner"], lead["customer_id"]) == (company, "south", "wang_wei", None)
+    assert "customer" not in desk.variables(iid)
+    assert tasks_of(iid, "Activity_FirstContact") == [("wang_wei", TaskStatus.OPEN)]
+    with transaction() as session:
+        instance = session.get(ProcessInstance, iid)
+        assert instance is not None
+        facts = dict(instance_facts(instance, None, Formatter("en"), lambda text: text))
+    assert (facts["Company"], facts["Contact"], facts["Region"], facts["Industry"]) == (
+        company, "Ms. Xu · +86 20 5555 0101 · xu@nova.example", "south", "electronics")
+    desk.contact(iid, "wang_wei")
+    desk.complete(iid, "Activity_QualifyLead", "wang_wei", {"qualified": True})
+    v = desk.variables(iid)
+    assert (v["customer"]["name"], v["customer"]["region"]) == (company, "south")
+    assert v["opportunity"]["customer_code"] == v["customer"]["code"]
+    assert desk.tasks(iid) == ["Activity_PrepareQuote"] and desk.task(iid, "Activity_PrepareQuote")["assignee"] == (
+        "wang_wei")
+    with transaction() as session:
+        customer = session.scalar(select(Customer).where(Customer.name == company))
+        assert customer is not None and customer.industry == "electronics"
+        assert [(c.name, c.email, c.phone) for c in customer.contacts] == [("Ms. Xu", "xu@nova.example",
+                                                                            "+86 20 5555 0101")]
+        stored = session.get(Lead, lead["lead_id"])
+        assert stored is not None and (stored.status.value, stored.customer_id) == ("qualified", customer.id)
+
+
+def test_a_lead_without_a_customer_code_needs_the_new_company(desk: Desk) -> None:
+    body = {"process_key": KEY, "variables": {"lead_title": "Pumps", "source": "web", "company_name": "Nova"}}
+    resp = desk.client.post("/api/v1/process-instances", json=body, headers=desk.headers("sales"))
+    assert resp.status_code == 422
+    assert {e["field"] for e in resp.json()["errors"]} == {"contact_name", "region", "industry"}
 
 
 @pytest.mark.parametrize(("tier", "rating", "limit", "cost", "quantity", "reason", "finance_mails"), [

@@ -197,7 +197,8 @@ def test_lead_to_cash_spec() -> None:
         "formJsonSchemaFilename": "lead_start.schema.json",
         "formUiSchemaFilename": "lead_start.uischema.json",
     }
-    assert names["Activity_QualifyLead"].extensions["properties"]["dueIn"] == "PT2H"  # first contact within 2 hours
+    assert names["Activity_FirstContact"].extensions["properties"]["dueIn"] == "PT2H"  # first contact within 2 hours
+    assert names["Activity_FirstContact"].extensions["properties"]["assignee"] == "lead_owner"
     assert names["Activity_QualifyLead"].extensions["properties"]["assignee"] == "lead_owner"
     assert names["Activity_ChasePayment"].extensions["properties"]["assignee"] == 'customer["owner"] or ""'
     operators = {name: (ts.operation_name, ts.result_variable) for name, ts in names.items()
@@ -205,10 +206,13 @@ def test_lead_to_cash_spec() -> None:
     assert operators == {
         "Activity_LoadCustomer": ("crm.get_customer", "customer"),
         "Activity_CaptureLead": ("crm.create_lead", "lead"),
+        "Activity_CaptureNewLead": ("crm.create_lead", "lead"),
         "Activity_RecordLeadOwner": ("crm.assign_lead", "lead"),
         "Activity_RecordFirstContact": ("crm.record_first_contact", "lead"),
         "Activity_DisqualifyLead": ("crm.disqualify_lead", "lead"),
         "Activity_CreateOpportunity": ("crm.qualify_lead", "opportunity"),
+        "Activity_LoadAccount": ("crm.get_customer", "customer"),
+        "Activity_AlertSalesManagement": ("notifications.send_mail", "first_contact_alert"),
         "Activity_CreateQuote": ("sales.create_quote", "quote"),
         "Activity_ApplyDiscount": ("sales.apply_quote_discount", "quote"),
         "Activity_CreditCheck": ("finance.credit_check", "credit"),
@@ -256,7 +260,8 @@ def test_lead_to_cash_messages_keep_the_procurement_and_bank_contract() -> None:
                                        "shortfall": [{"item_sku": "P", "quantity": 3}], "origin_business_key": "L-1"}
     boundary = {b.get("id"): (b.get("attachedToRef"), b.get("cancelActivity"))
                 for b in process.iterfind("bpmn:boundaryEvent", NS)}  # fmt: skip
-    assert boundary == {"Event_QuoteExpired": ("Activity_CustomerAcceptance", "true"),
+    assert boundary == {"Event_FirstContactOverdue": ("Activity_FirstContact", "false"),
+                        "Event_QuoteExpired": ("Activity_CustomerAcceptance", "true"),
                         "Event_PaymentReceived": ("Activity_RecordPayment", "true")}  # fmt: skip
 
 
@@ -269,13 +274,15 @@ def test_lead_to_cash_elements_lanes_and_branches() -> None:
     }
     expected = {
         "Lane_Sales": ("Sales", {
-            "StartEvent_LeadReceived:startEvent", "Activity_LoadCustomer:serviceTask",
-            "Activity_CaptureLead:serviceTask", "Activity_AssignLead:businessRuleTask",
+            "StartEvent_LeadReceived:startEvent", "Gateway_CustomerKnown:exclusiveGateway",
+            "Activity_LoadCustomer:serviceTask", "Activity_CaptureLead:serviceTask",
+            "Activity_CaptureNewLead:serviceTask", "Activity_AssignLead:businessRuleTask",
             "Gateway_OwnerFound:exclusiveGateway", "Activity_RecordLeadOwner:serviceTask",
-            "Activity_QualifyLead:userTask", "Activity_RecordFirstContact:serviceTask",
+            "Activity_FirstContact:userTask", "Event_FirstContactOverdue:boundaryEvent",
+            "Activity_RecordFirstContact:serviceTask", "Activity_QualifyLead:userTask",
             "Gateway_LeadQualified:exclusiveGateway", "Activity_DisqualifyLead:serviceTask",
             "EndEvent_LeadDisqualified:endEvent", "Activity_CreateOpportunity:serviceTask",
-            "Activity_PrepareQuote:userTask", "Activity_CreateQuote:serviceTask",
+            "Activity_LoadAccount:serviceTask", "Activity_PrepareQuote:userTask", "Activity_CreateQuote:serviceTask",
             "Activity_DetermineDiscount:businessRuleTask", "Activity_ApplyDiscount:serviceTask",
             "Activity_CreditCheck:serviceTask", "Activity_DetermineApproval:businessRuleTask",
             "Gateway_ApprovalNeeded:exclusiveGateway", "Activity_WithdrawQuote:serviceTask",
@@ -290,7 +297,8 @@ def test_lead_to_cash_elements_lanes_and_branches() -> None:
         }),
         "Lane_SalesManagement": ("Sales Management", {
             "Gateway_WeakCredit:exclusiveGateway", "Activity_DirectorApproval:userTask",
-            "Gateway_Approved:exclusiveGateway",
+            "Gateway_Approved:exclusiveGateway", "Activity_AlertSalesManagement:serviceTask",
+            "EndEvent_ManagementAlerted:endEvent",
         }),
         "Lane_Warehouse": ("Warehouse", {
             "Activity_ReserveStock:serviceTask", "Gateway_StockAvailable:exclusiveGateway",
@@ -327,7 +335,9 @@ def test_lead_to_cash_elements_lanes_and_branches() -> None:
     }
     assert branches == {
         ("Gateway_OwnerFound", "Owner", "Activity_RecordLeadOwner", 'lead_owner != ""'),
-        ("Gateway_OwnerFound", "Shared queue", "Activity_QualifyLead", None),
+        ("Gateway_CustomerKnown", "Customer code", "Activity_LoadCustomer", 'customer_code != ""'),
+        ("Gateway_CustomerKnown", "New company", "Activity_CaptureNewLead", None),
+        ("Gateway_OwnerFound", "Shared queue", "Activity_FirstContact", None),
         ("Gateway_LeadQualified", "No", "Activity_DisqualifyLead", "not qualified"),
         ("Gateway_LeadQualified", "Yes", "Activity_CreateOpportunity", None),
         ("Gateway_ApprovalNeeded", "Approval required", "Gateway_WeakCredit", "approval_required"),
@@ -529,6 +539,7 @@ def test_lead_to_cash_forms() -> None:
             if kind == "formJsonSchemaFilename"}  # fmt: skip
     assert refs == {
         ("StartEvent_LeadReceived", "lead_start.schema.json"),
+        ("Activity_FirstContact", "ltc_first_contact.schema.json"),
         ("Activity_QualifyLead", "qualify_lead.schema.json"),
         ("Activity_PrepareQuote", "prepare_quote.schema.json"),
         ("Activity_DirectorApproval", "director_approval.schema.json"),
@@ -554,6 +565,11 @@ D = Decimal
         ("lead_start.schema.json", {"customer_code": "C-1001", "lead_title": "Shelving", "source": "web"}, True),
         ("lead_start.schema.json", {"customer_code": "C-1001", "lead_title": "Shelving", "source": "fax"}, False),
         ("lead_start.schema.json", {"customer_code": "", "lead_title": "Shelving", "source": "web"}, False),
+        ("lead_start.schema.json", {"company_name": "Nova Robotics", "contact_name": "Ms. Xu", "region": "east",
+                                    "industry": "machinery", "lead_title": "Shelving", "source": "web"}, True),
+        ("lead_start.schema.json", {"company_name": "Nova Robotics", "lead_title": "Shelving", "source": "web"}, False),
+        ("ltc_first_contact.schema.json", {"channel": "phone", "contact_note": "wants 20 pumps"}, True),
+        ("ltc_first_contact.schema.json", {"channel": "fax"}, False),
         ("qualify_lead.schema.json", {"qualified": True, "notes": "Budget for Q3"}, True),
         ("qualify_lead.schema.json", {"notes": "?"}, False),
         ("prepare_quote.schema.json", {"lines": [{"item_sku": "A", "quantity": D("2")}], "valid_days": 14}, True),

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.web.test_api_lead_to_cash import START, only_task, start
+from tests.web.test_api_lead_to_cash import START, only_task, start_to_qualify
 
 
 def _history_len(client: TestClient, iid: int, headers: dict[str, str]) -> int:
@@ -59,7 +59,7 @@ def test_duplicate_business_key_is_a_conflict(client: TestClient, as_user) -> No
 
 def test_form_data_with_wrong_types_or_unknown_fields_is_422_and_changes_nothing(client: TestClient, as_user) -> None:  # type: ignore[no-untyped-def]
     sales = as_user("sales")
-    iid = start(client, sales)["id"]
+    iid = start_to_qualify(client, sales)["id"]
     task = only_task(client, iid, sales)
     events = _history_len(client, iid, sales)
     resp = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=sales,
@@ -73,7 +73,7 @@ def test_form_data_with_wrong_types_or_unknown_fields_is_422_and_changes_nothing
 
 def test_completing_a_task_twice_is_a_conflict(client: TestClient, as_user) -> None:  # type: ignore[no-untyped-def]
     sales = as_user("sales")
-    task = only_task(client, start(client, sales)["id"], sales)
+    task = only_task(client, start_to_qualify(client, sales)["id"], sales)
     url = f"/api/v1/tasks/{task['id']}/complete"
     assert client.post(url, json={"data": {"qualified": True}}, headers=sales).status_code == 200
     again = client.post(url, json={"data": {"qualified": True}}, headers=sales)
@@ -82,7 +82,7 @@ def test_completing_a_task_twice_is_a_conflict(client: TestClient, as_user) -> N
 
 def test_concurrent_completions_exactly_one_succeeds(client: TestClient, as_user) -> None:  # type: ignore[no-untyped-def]
     sales = as_user("sales")
-    iid = start(client, sales)["id"]
+    iid = start_to_qualify(client, sales)["id"]
     task = only_task(client, iid, sales)
     barrier, codes = threading.Barrier(4), []
 
@@ -98,12 +98,12 @@ def test_concurrent_completions_exactly_one_succeeds(client: TestClient, as_user
         t.join()
     assert sorted(codes) == [200, 409, 409, 409]
     events = client.get(f"/api/v1/process-instances/{iid}/history", headers=sales).json()["events"]
-    assert [e["type"] for e in events].count("task_completed") == 1
+    assert [e["element_id"] for e in events if e["type"] == "task_completed"].count("Activity_QualifyLead") == 1
 
 
 def test_another_groups_task_is_forbidden(client: TestClient, as_user) -> None:  # type: ignore[no-untyped-def]
     sales, warehouse = as_user("sales"), as_user("warehouse")
-    task = only_task(client, start(client, sales)["id"], sales)
+    task = only_task(client, start_to_qualify(client, sales)["id"], sales)
     assert client.post(f"/api/v1/tasks/{task['id']}/claim", headers=warehouse).status_code == 403
     resp = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"qualified": True}}, headers=warehouse)
     assert (resp.status_code, resp.json()["code"]) == (403, "not_in_group")
@@ -112,7 +112,7 @@ def test_another_groups_task_is_forbidden(client: TestClient, as_user) -> None: 
 
 def test_task_claimed_by_someone_else_cannot_be_claimed_or_completed(client: TestClient, as_user) -> None:  # type: ignore[no-untyped-def]
     sales, director = as_user("sales"), as_user("director")  # director is also in the sales group
-    task = only_task(client, start(client, sales)["id"], sales)
+    task = only_task(client, start_to_qualify(client, sales)["id"], sales)
     assert client.post(f"/api/v1/tasks/{task['id']}/claim", headers=sales).status_code == 200
     claim = client.post(f"/api/v1/tasks/{task['id']}/claim", headers=director)
     assert (claim.status_code, claim.json()["code"]) == (409, "claimed_by_other")

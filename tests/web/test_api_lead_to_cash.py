@@ -50,6 +50,20 @@ def complete(client: TestClient, task_id: int, data: dict[str, Any], headers: di
     return resp.json()
 
 
+def first_contact(client: TestClient, instance_id: int, headers: dict[str, str]) -> None:
+    """The owner's (here the shared queue's) first contact; qualifying comes next."""
+    contact = only_task(client, instance_id, headers)
+    assert contact["element_id"] == "Activity_FirstContact"
+    complete(client, contact["id"], {"channel": "phone"}, headers)
+
+
+def start_to_qualify(client: TestClient, headers: dict[str, str], **overrides: Any) -> dict[str, Any]:
+    """Start a lead and make the first contact: the instance waits at Qualify lead."""
+    inst = start(client, headers, **overrides)
+    first_contact(client, inst["id"], headers)
+    return inst
+
+
 def test_lead_to_cash_runs_to_the_end_through_the_api(client: TestClient, as_user) -> None:  # type: ignore[no-untyped-def]
     sales, director = as_user("sales"), as_user("director")
     warehouse, finance = as_user("warehouse"), as_user("finance")
@@ -59,10 +73,15 @@ def test_lead_to_cash_runs_to_the_end_through_the_api(client: TestClient, as_use
     assert inst["variables"]["lead"]["status"] == "new" and inst["variables"]["lead_owner"] == ""  # no region
     assert_state_round_trips(iid)
 
+    contact = only_task(client, iid, sales)
+    assert (contact["element_id"], contact["candidate_group"]) == ("Activity_FirstContact", "sales")
+    due = datetime.fromisoformat(contact["due_at"]) - datetime.fromisoformat(contact["created_at"])
+    assert due == timedelta(hours=2)  # dueIn="PT2H": first contact within 2 hours
+    complete(client, contact["id"], {"channel": "email", "contact_note": "sent the catalogue"}, sales)
+    assert_state_round_trips(iid)
+
     qualify = only_task(client, iid, sales)
     assert (qualify["element_id"], qualify["candidate_group"]) == ("Activity_QualifyLead", "sales")
-    due = datetime.fromisoformat(qualify["due_at"]) - datetime.fromisoformat(qualify["created_at"])
-    assert due == timedelta(hours=2)  # dueIn="PT2H": first contact within 2 hours
     detail = client.get(f"/api/v1/tasks/{qualify['id']}", headers=sales).json()
     assert detail["form_schema"]["properties"]["qualified"]["type"] == "boolean"
     assert client.post(f"/api/v1/tasks/{qualify['id']}/claim", headers=sales).json()["assignee"] == "sales"
@@ -114,7 +133,7 @@ def test_lead_to_cash_runs_to_the_end_through_the_api(client: TestClient, as_use
     events = client.get(f"/api/v1/process-instances/{iid}/history", headers=finance).json()["events"]
     kinds = [e["type"] for e in events]
     assert kinds[0] == "instance_started" and kinds[-1] == "instance_completed"
-    assert kinds.count("task_completed") == 8
+    assert kinds.count("task_completed") == 9
     assert {e["data"]["operator"] for e in events if e["type"] == "service_called"} == {
         "crm.get_customer", "crm.create_lead", "crm.record_first_contact", "crm.qualify_lead", "sales.create_quote",
         "sales.apply_quote_discount", "finance.credit_check", "sales.mark_quote_expired", "sales.mark_quote_sent",
@@ -128,6 +147,7 @@ def test_lead_to_cash_runs_to_the_end_through_the_api(client: TestClient, as_use
 def test_small_quote_skips_director_approval(client: TestClient, as_user) -> None:  # type: ignore[no-untyped-def]
     sales = as_user("sales")
     iid = start(client, sales, customer_code="C-BJ-004")["id"]
+    first_contact(client, iid, sales)
     complete(client, only_task(client, iid, sales)["id"], {"qualified": True}, sales)
     complete(client, only_task(client, iid, sales)["id"], SMALL_QUOTE, sales)
     assert only_task(client, iid, sales)["element_id"] == "Activity_CustomerAcceptance"
@@ -136,5 +156,6 @@ def test_small_quote_skips_director_approval(client: TestClient, as_user) -> Non
 def test_disqualified_lead_ends_the_instance(client: TestClient, as_user) -> None:  # type: ignore[no-untyped-def]
     sales = as_user("sales")
     iid = start(client, sales)["id"]
+    first_contact(client, iid, sales)
     out = complete(client, only_task(client, iid, sales)["id"], {"qualified": False, "notes": "no budget"}, sales)
     assert out["instance_status"] == "completed" and out["next_task_id"] is None

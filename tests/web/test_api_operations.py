@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.web.test_api_lead_to_cash import only_task, start
+from tests.web.test_api_lead_to_cash import only_task, start, start_to_qualify
 
 
 def _op(client: TestClient, iid: int, op: str, headers: dict[str, str], reason: str = "customer asked to pause"):  # type: ignore[no-untyped-def]
@@ -13,7 +13,7 @@ def _op(client: TestClient, iid: int, op: str, headers: dict[str, str], reason: 
 
 def test_suspended_instances_refuse_completion_until_resumed(client: TestClient, as_user) -> None:  # type: ignore[no-untyped-def]
     sales, owner = as_user("sales"), as_user("owner")
-    iid = start(client, sales)["id"]
+    iid = start_to_qualify(client, sales)["id"]
     task = only_task(client, iid, sales)
     assert _op(client, iid, "suspend", owner).json()["status"] == "suspended"
     done = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"qualified": True}}, headers=sales)

@@ -37,17 +37,19 @@ def html(schema: dict[str, Any], ui: dict[str, Any] | None = None, values: Any =
 
 def test_fields_follow_ui_order_with_titles_and_required_markers() -> None:
     form = build_form(LEAD, LEAD_UI)
-    assert [f.key for f in form.fields] == ["customer_code", "lead_title", "source", "expected_amount", "notes"]
+    assert [f.key for f in form.fields] == ["customer_code", "company_name", "contact_name", "phone", "email", "region",
+                                            "industry", "lead_title", "source", "expected_amount", "notes"]
     assert form.title == "New lead"
     out = html(LEAD, LEAD_UI)
     assert "Customer code" in out and 'class="req"' in out
-    assert "Code of the customer in the CRM" in out
+    assert "Code of an existing customer in the CRM" in out
 
 
 def test_widgets_match_schema_types_and_hints() -> None:
     widgets = {f.key: f.widget for f in build_form(LEAD, LEAD_UI).fields}
-    assert widgets == {"customer_code": "text", "lead_title": "text", "source": "select",
-                       "expected_amount": "number", "notes": "textarea"}
+    assert widgets == {"customer_code": "text", "company_name": "text", "contact_name": "text", "phone": "text",
+                       "email": "text", "region": "text", "industry": "text", "lead_title": "text",
+                       "source": "select", "expected_amount": "number", "notes": "textarea"}
     out = html(LEAD, LEAD_UI)
     assert '<option value="trade_show">Trade show</option>' in out  # ui:enumNames
     assert 'autofocus="autofocus"' in out

@@ -23,11 +23,17 @@ from tests.web.conftest import (
 )
 
 
-def start_lead(b: Browser, customer_code: str, business_key: str, **fields: str) -> httpx.Response:
-    """Start lead-to-cash from the start page's form."""
+def open_lead(b: Browser, customer_code: str, business_key: str, **fields: str) -> httpx.Response:
+    """Start lead-to-cash from the start page's form (it lands on First contact)."""
     form = {"customer_code": customer_code, "lead_title": "Pumps for the new plant", "source": "trade_show",
             "_business_key": business_key, **fields}
     return b.post("/start/lead_to_cash", form)
+
+
+def start_lead(b: Browser, customer_code: str, business_key: str, **fields: str) -> httpx.Response:
+    """Start lead-to-cash and make the first contact: the Qualify lead page."""
+    contact = open_lead(b, customer_code, business_key, **fields)
+    return b.post(f"/tasks/{task_id(contact)}/complete", {"channel": "phone", "contact_note": "called them"})
 
 
 def task_id(response: httpx.Response) -> int:
@@ -106,15 +112,15 @@ def test_logout_ends_the_session(browser: Callable[..., Browser]) -> None:
     assert b.get("/", follow_redirects=False).status_code == 303
 
 
-def test_sales_starts_lead_to_cash_and_lands_on_qualify_lead(browser: Callable[..., Browser],
+def test_sales_starts_lead_to_cash_and_lands_on_first_contact(browser: Callable[..., Browser],
                                                               goods: tuple[str, str]) -> None:
     sales = browser("sales")
     page = sales.get("/start")
     assert 'action="/start/lead_to_cash"' in page.text and 'name="customer_code"' in page.text
     key = unique()
-    response = start_lead(sales, goods[0], key, expected_amount="80000.00")
+    response = open_lead(sales, goods[0], key, expected_amount="80000.00")
     assert response.status_code == 200
-    assert "<h1>Qualify lead</h1>" in response.text and key in response.text
+    assert "<h1>First contact</h1>" in response.text and key in response.text
     assert "Started Lead to cash" in response.text  # flash
     assert "Pages Test" in response.text  # customer name in the context panel
     with transaction() as session:
@@ -138,7 +144,7 @@ def test_invalid_start_form_shows_inline_errors_and_starts_nothing(browser: Call
 
 def test_start_with_unknown_customer_keeps_the_form(browser: Callable[..., Browser]) -> None:
     sales = browser("sales")
-    response = start_lead(sales, "C-NOPE-404", unique())
+    response = open_lead(sales, "C-NOPE-404", unique())
     assert response.status_code in (404, 422)
     assert 'value="C-NOPE-404"' in response.text and 'class="alert alert-error"' in response.text
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from engine.history import EventType
 from tests.web.conftest import Browser
-from tests.web.test_api_lead_to_cash import only_task, start
+from tests.web.test_api_lead_to_cash import only_task, start, start_to_qualify
 from web.pages import labels
 
 
@@ -69,7 +69,7 @@ def test_the_form_is_not_offered_to_people_who_may_not_reassign(client: TestClie
 def test_the_timeline_shows_what_a_task_changed(client: TestClient, as_user,  # type: ignore[no-untyped-def]
                                                 browser: Callable[..., Browser]) -> None:
     sales = as_user("sales")
-    iid = start(client, sales)["id"]
+    iid = start_to_qualify(client, sales)["id"]
     task = only_task(client, iid, sales)
     resp = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {"qualified": True}}, headers=sales)
     assert resp.status_code == 200, resp.text

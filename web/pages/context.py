@@ -39,6 +39,7 @@ def instance_facts(instance: ProcessInstance, definition: ProcessDefinition | No
         facts.append((_("Customer tier"), _(label(TIER_LABELS, customer.get("tier", "")))))
     if v.get("lead_title"):
         facts.append((_("Lead"), str(v["lead_title"])))
+    facts += _new_company(v, customer, _)
     facts += _quote(v, fmt, _, currency)
     if v.get("decision"):  # the director's last word, for a quote sent back
         facts += [(_("Decision"), str(v["decision"])), (_("Comment"), str(v.get("comment") or ""))]
@@ -47,6 +48,16 @@ def instance_facts(instance: ProcessInstance, definition: ProcessDefinition | No
     facts += _service(v, fmt, _)
     facts += _procurement(v, fmt, _)
     return [(k, val) for k, val in facts if val]
+
+
+def _new_company(v: dict[str, Any], customer: dict[str, Any], _: Callable[[str], str]) -> Facts:
+    """A lead for a company that is no customer yet: whom the first contact calls."""
+    lead = _dict(v, "lead")
+    if customer or not lead.get("company"):
+        return []
+    reach = " · ".join(str(v[k]) for k in ("contact_name", "phone", "email") if v.get(k))
+    return [(_("Company"), str(lead["company"])), (_("Contact"), reach), (_("Region"), str(lead.get("region") or "")),
+            (_("Industry"), str(lead.get("industry") or ""))]
 
 
 def _quote(v: dict[str, Any], fmt: Formatter, _: Callable[[str], str], currency: str) -> Facts:

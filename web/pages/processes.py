@@ -22,6 +22,7 @@ from engine.models import Incident, IncidentStatus, InstanceStatus, ProcessDefin
 from web.api.v1.process_definitions import bpmn_filename
 from web.deps import DEPLOYER_GROUPS, SessionDep, require_deployer
 from web.form_html import N_
+from web.pages import diagram
 from web.pages.common import UserDep, flash, gettext_for, page, redirect
 
 router = APIRouter()
@@ -179,6 +180,15 @@ def _xml_root(definition: ProcessDefinition) -> etree._Element | None:
         return parse_xml(definition.bpmn_filename or "diagram.bpmn", definition.bpmn_xml.encode())
     except DefinitionRefused:
         return None
+
+
+@router.get("/processes/{key}/{version}/diagram.bpmn")
+def drawable(key: str, version: int, session: SessionDep, user: UserDep) -> Response:
+    """The BPMN XML of one version for the viewer (laid out automatically if it has no BPMNDI)."""
+    _require_reader(user)
+    definition = _version(session, key, version)
+    return Response(diagram.drawable_xml(definition), media_type="application/xml",
+                    headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.get("/processes/{key}/{version}/download.bpmn")
