@@ -5,13 +5,14 @@ Services receive a session and only flush; the web request or the worker job own
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import DateTime, MetaData, Numeric, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, Enum, MetaData, Numeric, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -53,6 +54,13 @@ def Money() -> Numeric[Decimal]:  # noqa: N802 - reads like a type in column dec
 def Quantity() -> Numeric[Decimal]:  # noqa: N802
     """Column type for quantities: exact, three places."""
     return Numeric(18, 3, asdecimal=True)
+
+
+def TextEnum(cls: type[enum.StrEnum], name: str, length: int = 16) -> Enum:  # noqa: N802 - reads like a type
+    """A portable enum column: the value stored as text, checked by a named CHECK constraint (no native enum types,
+    so adding a member is a CHECK change, never an ALTER TYPE)."""
+    return Enum(cls, name=name, native_enum=False, create_constraint=True, length=length,
+                values_callable=lambda members: [m.value for m in members])
 
 
 class Base(DeclarativeBase):

@@ -51,5 +51,6 @@ def get_settings() -> Settings:
         job_lease_seconds=float(os.environ.get("FLOWDESK_JOB_LEASE_SECONDS") or Settings.job_lease_seconds),
         operator_modules=tuple(m.strip() for m in os.environ.get("FLOWDESK_OPERATOR_MODULES", "").split(",")
                                if m.strip()),
-        retention_days=int(os.environ["FLOWDESK_RETENTION_DAYS"]) if os.environ.get("FLOWDESK_RETENTION_DAYS") else None,
+        retention_days=(int(os.environ["FLOWDESK_RETENTION_DAYS"]) if os.environ.get("FLOWDESK_RETENTION_DAYS")
+                        else None),
     )

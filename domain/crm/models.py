@@ -10,20 +10,8 @@ from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from domain import clock
-from domain.db import Base, Money
+from domain.db import Base, Money, TextEnum
 from domain.sales.pricing import to_cents
-
-
-def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
-    """A portable enum column: the value stored as text, checked by a named CHECK constraint."""
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=16,
-        values_callable=lambda members: [m.value for m in members],
-    )
 
 
 class CustomerTier(enum.StrEnum):
@@ -110,7 +98,7 @@ class Customer(Base):
     payment_terms_days: Mapped[int] = mapped_column(default=30)
     owner: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
-    credit_rating: Mapped[CreditRating] = mapped_column(_enum(CreditRating, "credit_rating"), default=CreditRating.B)
+    credit_rating: Mapped[CreditRating] = mapped_column(TextEnum(CreditRating, "credit_rating"), default=CreditRating.B)
     region: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     industry: Mapped[str | None] = mapped_column(String(64), default=None)
     sales_team: Mapped[str | None] = mapped_column(String(64), default=None)  # a group name: who works the pool
@@ -159,7 +147,7 @@ class Lead(Base):
     phone: Mapped[str | None] = mapped_column(String(40), default=None)
     region: Mapped[str | None] = mapped_column(String(64), default=None)
     industry: Mapped[str | None] = mapped_column(String(64), default=None)
-    status: Mapped[LeadStatus] = mapped_column(_enum(LeadStatus, "lead_status"), default=LeadStatus.NEW)
+    status: Mapped[LeadStatus] = mapped_column(TextEnum(LeadStatus, "lead_status"), default=LeadStatus.NEW)
     owner: Mapped[str | None] = mapped_column(String(64), default=None)
     note: Mapped[str | None] = mapped_column(Text, default=None)
     disqualified_reason: Mapped[str | None] = mapped_column(String(500), default=None)
@@ -188,7 +176,7 @@ class Opportunity(Base):
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("lead.id"), default=None, unique=True)
     title: Mapped[str] = mapped_column(String(200))
     stage: Mapped[OpportunityStage] = mapped_column(
-        _enum(OpportunityStage, "opportunity_stage"), default=OpportunityStage.QUALIFICATION
+        TextEnum(OpportunityStage, "opportunity_stage"), default=OpportunityStage.QUALIFICATION
     )
     amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
@@ -228,5 +216,5 @@ class FollowUp(Base):
     opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunity.id"), default=None, index=True)
     at: Mapped[datetime] = mapped_column(default=clock.now)
     by: Mapped[str] = mapped_column(String(64))
-    channel: Mapped[FollowUpChannel] = mapped_column(_enum(FollowUpChannel, "channel"))
+    channel: Mapped[FollowUpChannel] = mapped_column(TextEnum(FollowUpChannel, "channel"))
     note: Mapped[str] = mapped_column(Text, default="")

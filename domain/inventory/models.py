@@ -7,11 +7,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, NoReturn
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, event
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from domain import clock
-from domain.db import Base, Money, Quantity
+from domain.db import Base, Money, Quantity, TextEnum
 
 
 class MoveKind(enum.StrEnum):
@@ -26,17 +26,6 @@ class ReservationStatus(enum.StrEnum):
     CONSUMED = "consumed"
     RELEASED = "released"
 
-
-def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
-    """A portable enum column: the value stored as text, checked by a named CHECK constraint."""
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=16,
-        values_callable=lambda members: [m.value for m in members],
-    )
 
 
 class Item(Base):
@@ -107,7 +96,7 @@ class StockMove(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id"), index=True)
     quantity: Mapped[Decimal] = mapped_column(Quantity())
-    kind: Mapped[MoveKind] = mapped_column(_enum(MoveKind, "kind"))
+    kind: Mapped[MoveKind] = mapped_column(TextEnum(MoveKind, "kind"))
     reference: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     created_by: Mapped[str] = mapped_column(String(64))
@@ -129,7 +118,7 @@ class Reservation(Base):
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id"), index=True)
     quantity: Mapped[Decimal] = mapped_column(Quantity())
     status: Mapped[ReservationStatus] = mapped_column(
-        _enum(ReservationStatus, "status"), default=ReservationStatus.ACTIVE
+        TextEnum(ReservationStatus, "status"), default=ReservationStatus.ACTIVE
     )
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 

@@ -11,11 +11,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from domain import clock
-from domain.db import Base, Money, Quantity
+from domain.db import Base, Money, Quantity, TextEnum
 from domain.inventory.models import Item, Warehouse
 
 ZERO_QTY = Decimal("0.000")
@@ -53,17 +53,6 @@ class MatchStatus(enum.StrEnum):
     MISMATCH = "mismatch"
 
 
-def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
-    """A portable enum column: the value stored as text, checked by a named CHECK constraint."""
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=16,
-        values_callable=lambda members: [m.value for m in members],
-    )
-
 
 class Supplier(Base):
     __tablename__ = "supplier"
@@ -76,7 +65,7 @@ class Supplier(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     lead_time_days: Mapped[int] = mapped_column(default=7)
-    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
     payment_terms_days: Mapped[int] = mapped_column(default=30)
     email: Mapped[str | None] = mapped_column(String(200), default=None)
     active: Mapped[bool] = mapped_column(default=True)
@@ -108,7 +97,7 @@ class PurchaseRequest(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
-    source: Mapped[RequestSource] = mapped_column(_enum(RequestSource, "source"))
+    source: Mapped[RequestSource] = mapped_column(TextEnum(RequestSource, "source"))
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
     quantity: Mapped[Decimal] = mapped_column(Quantity())
     needed_by: Mapped[date | None] = mapped_column(default=None)
@@ -162,7 +151,7 @@ class PurchaseApproval(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("purchase_request.id", ondelete="CASCADE"))
     step: Mapped[int] = mapped_column()
-    decision: Mapped[Decision] = mapped_column(_enum(Decision, "decision"))
+    decision: Mapped[Decision] = mapped_column(TextEnum(Decision, "decision"))
     decided_by: Mapped[str] = mapped_column(String(64))
     decided_at: Mapped[datetime] = mapped_column(default=clock.now)
     comment: Mapped[str] = mapped_column(Text, default="")
@@ -322,7 +311,8 @@ class SupplierInvoice(Base):
     currency: Mapped[str] = mapped_column(String(3))
     invoice_date: Mapped[date] = mapped_column()
     due_date: Mapped[date] = mapped_column()
-    match_status: Mapped[MatchStatus] = mapped_column(_enum(MatchStatus, "match_status"), default=MatchStatus.UNMATCHED)
+    match_status: Mapped[MatchStatus] = mapped_column(TextEnum(MatchStatus, "match_status"),
+                                                      default=MatchStatus.UNMATCHED)
     mismatches: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     matched_at: Mapped[datetime | None] = mapped_column(default=None)
     # Finance may accept an invoice that does not match (with a reason); it then becomes payable.

@@ -9,12 +9,12 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from domain import clock
 from domain.crm.models import Customer
-from domain.db import Base, Money, Quantity
+from domain.db import Base, Money, Quantity, TextEnum
 from domain.inventory.models import Item, Shipment, ShipmentLine
 from domain.sales.models import SalesOrder
 from domain.service.sla import SLA_POLICIES, Priority, SlaState, target_state
@@ -63,11 +63,6 @@ class ReturnStatus(enum.StrEnum):
     RESOLVED = "resolved"
 
 
-def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
-    """A portable enum column: the value stored as text, checked by a named CHECK constraint."""
-    return Enum(cls, name=name, native_enum=False, create_constraint=True, length=16,
-                values_callable=lambda members: [m.value for m in members])
-
 
 class Ticket(Base):
     """A customer's service request, numbered "TK000123"; due times come from the SLA policy of its priority."""
@@ -80,8 +75,8 @@ class Ticket(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id", ondelete="SET NULL"), default=None)
     contact: Mapped[str | None] = mapped_column(String(200), default=None)  # who called, as said (may be no contact)
-    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
-    priority: Mapped[Priority] = mapped_column(_enum(Priority, "priority"), index=True)
+    channel: Mapped[Channel] = mapped_column(TextEnum(Channel, "channel"))
+    priority: Mapped[Priority] = mapped_column(TextEnum(Priority, "priority"), index=True)
     category: Mapped[str] = mapped_column(String(64), default="general")
     subject: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -180,7 +175,7 @@ class ReturnOrder(Base):
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id"))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     created_by: Mapped[str] = mapped_column(String(64))
-    resolution: Mapped[ReturnResolution | None] = mapped_column(_enum(ReturnResolution, "resolution"), default=None)
+    resolution: Mapped[ReturnResolution | None] = mapped_column(TextEnum(ReturnResolution, "resolution"), default=None)
     refund_amount: Mapped[Decimal | None] = mapped_column(Money(), default=None)
     credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("credit_note.id"), default=None)
     credit_note_number: Mapped[str | None] = mapped_column(String(40), default=None)
@@ -238,9 +233,9 @@ class ReturnLine(Base):
     received_qty: Mapped[Decimal] = mapped_column(Quantity(), default=ZERO)
     inspected_qty: Mapped[Decimal] = mapped_column(Quantity(), default=ZERO)
     inspection_result: Mapped[InspectionResult | None] = mapped_column(
-        _enum(InspectionResult, "inspection_result"), default=None
+        TextEnum(InspectionResult, "inspection_result"), default=None
     )
-    disposition: Mapped[Disposition | None] = mapped_column(_enum(Disposition, "disposition"), default=None)
+    disposition: Mapped[Disposition | None] = mapped_column(TextEnum(Disposition, "disposition"), default=None)
     restocked_qty: Mapped[Decimal] = mapped_column(Quantity(), default=ZERO)
     repaired_at: Mapped[datetime | None] = mapped_column(default=None)
 

@@ -195,8 +195,8 @@ def test_360_page_shows_open_receivables_tickets_and_every_process_that_touched_
     from domain.sales.service import get_order_by_number
     from domain.service.schemas import TicketCreate
     from domain.service.service import create_ticket
-    from tests.bpmn_samples import simple_process
     from engine.runtime import Actor
+    from tests.bpmn_samples import simple_process
     from tests.flow import deploy_xml, start
 
     with transaction() as session:
