@@ -26,6 +26,7 @@ from engine.models import ElementPassage, Event, ProcessDefinition
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 GATEWAYS = {"exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway"}
 FIRST_EVENTS = (*PATH_TYPES, EventType.TASK_READY, EventType.JOB_SCHEDULED)
+LIVE_LIST = 5000  # more live instances than this are selected by subquery rather than bound as a list
 
 
 @dataclass(frozen=True)
@@ -82,32 +83,50 @@ def diverging_gateways(definition: ProcessDefinition) -> tuple[Gateway, ...]:
     return _gateways(definition.content_hash, definition.bpmn_xml)
 
 
-def _finished(session: Session, scope: Scope, gateways: tuple[Gateway, ...]) -> dict[tuple[str, str | None], int]:
-    """Roll-up passage counts by (element, previous element) for the gateways and the elements right after them,
-    in one pass: (gateway, any) counts its passages, (target, gateway) the times that flow was taken."""
+def _finished(session: Session, scope: Scope, gateways: tuple[Gateway, ...]
+              ) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+    """Roll-up counts: passages per gateway, and per (target, gateway) the times that flow was taken.
+
+    Two statements: the passages are counted along an element's index range, the flows only over the rows that
+    follow a gateway (one statement with an OR had to group every row of the process).
+    """
     ids = [g.id for g in gateways]
-    stmt = (select(ElementPassage.element_id, ElementPassage.prev_element_id, func.count())
-            .where(ElementPassage.definition_id.in_(scope.definitions()),
-                   ElementPassage.element_id.in_(ids) | ElementPassage.prev_element_id.in_(ids),
-                   *scope.facet_conditions(ElementPassage.instance_id), *scope.in_range(ElementPassage.completed_at))
-            .group_by(ElementPassage.element_id, ElementPassage.prev_element_id))
-    return {(el, prev): int(n) for el, prev, n in session.execute(stmt)}
+    conds = [ElementPassage.definition_id.in_(scope.definitions()), *scope.facet_conditions(ElementPassage.instance_id),
+             *scope.in_range(ElementPassage.completed_at)]
+    passed = (select(ElementPassage.element_id, func.count())
+              .where(ElementPassage.human.is_(False), ElementPassage.element_id.in_(ids), *conds)
+              .group_by(ElementPassage.element_id))
+    taken = (select(ElementPassage.element_id, ElementPassage.prev_element_id, func.count())
+             .where(ElementPassage.prev_element_id.in_(ids), *conds)
+             .group_by(ElementPassage.element_id, ElementPassage.prev_element_id))
+    return ({el: int(n) for el, n in session.execute(passed)},
+            {(el, str(prev)): int(n) for el, prev, n in session.execute(taken)})
 
 
-def _live_passages(session: Session, scope: Scope, gateway: Gateway) -> int:
-    live = (select(func.count()).select_from(Event)
-            .where(Event.instance_id.in_(live_instances(scope)), Event.element_id == gateway.id,
-                   Event.type.in_(PATH_TYPES), *scope.in_range(Event.at)))
-    return int(session.scalar(live) or 0)
+def _live_ids(session: Session, scope: Scope) -> Any:
+    """The live instances as a list of ids when few, as they are once the finished ones are rolled up: the
+    statements that follow then do not each check every instance of the process for its roll-up."""
+    ids = list(session.scalars(live_instances(scope).limit(LIVE_LIST + 1)))
+    return ids if len(ids) <= LIVE_LIST else live_instances(scope)
 
 
-def _live_targets(session: Session, scope: Scope, gateway: Gateway, targets: list[str]) -> dict[str, int]:
+def _live_passages(session: Session, scope: Scope, live_ids: Any, gateways: tuple[Gateway, ...]) -> dict[str, int]:
+    """Passages of running instances per gateway, in one statement."""
+    live = (select(Event.element_id, func.count())
+            .where(Event.instance_id.in_(live_ids), Event.element_id.in_([g.id for g in gateways]),
+                   Event.type.in_(PATH_TYPES), *scope.in_range(Event.at))
+            .group_by(Event.element_id))
+    return {str(el): int(n) for el, n in session.execute(live)}
+
+
+def _live_targets(session: Session, scope: Scope, live_ids: Any, gateway: Gateway, targets: list[str]
+                  ) -> dict[str, int]:
     # A running instance may wait at the target: its first event (ready, scheduled or completed) tells the flow.
     is_gateway = (Event.element_id == gateway.id) & Event.type.in_(PATH_TYPES)
     stream = (select(Event.instance_id, Event.element_id, Event.seq,
                      func.sum(case((is_gateway, 1), else_=0)).over(
                          partition_by=Event.instance_id, order_by=Event.seq).label("passage"))
-              .where(Event.instance_id.in_(live_instances(scope)), Event.element_id.in_([gateway.id, *targets]),
+              .where(Event.instance_id.in_(live_ids), Event.element_id.in_([gateway.id, *targets]),
                      Event.type.in_(FIRST_EVENTS), *scope.in_range(Event.at))).subquery("s")
     # Exclusive: the first target after the passage; inclusive: the first event of each target in the passage.
     partition = [stream.c.instance_id, stream.c.passage]
@@ -123,16 +142,17 @@ def _live_targets(session: Session, scope: Scope, gateway: Gateway, targets: lis
 def branch_shares(*, session: Session, scope: Scope, definition: ProcessDefinition) -> list[BranchShares]:
     """For each diverging gateway of the definition's diagram: passages in scope and the count per flow."""
     gateways = diverging_gateways(definition)
-    finished = _finished(session, scope, gateways) if gateways else {}
+    passed, flows = _finished(session, scope, gateways) if gateways else ({}, {})
+    live_ids = _live_ids(session, scope) if gateways else []
+    live = _live_passages(session, scope, live_ids, gateways) if gateways else {}
     result = []
     for gateway in gateways:
-        passages = _live_passages(session, scope, gateway) + sum(
-            n for (el, _), n in finished.items() if el == gateway.id)
+        passages = live.get(gateway.id, 0) + passed.get(gateway.id, 0)
         if gateway.kind == "parallelGateway":
             taken = {f.id: passages for f in gateway.flows}
         else:
             targets = sorted({f.target for f in gateway.flows} - {gateway.id})
-            reached = _live_targets(session, scope, gateway, targets)
-            taken = {f.id: reached.get(f.target, 0) + finished.get((f.target, gateway.id), 0) for f in gateway.flows}
+            reached = _live_targets(session, scope, live_ids, gateway, targets)
+            taken = {f.id: reached.get(f.target, 0) + flows.get((f.target, gateway.id), 0) for f in gateway.flows}
         result.append(BranchShares(gateway, passages, taken))
     return result

@@ -20,12 +20,14 @@ from sqlalchemy.orm import Session
 
 from domain import clock
 from engine.history import EventType
+from engine.metrics_facets import instances_with_facet_query
 from engine.metrics_rollup import path_events
-from engine.metrics_sql import Distribution, Scope, distributions, seconds_between
+from engine.metrics_sql import Distribution, Scope, distributions, merged_distributions, seconds_between
 from engine.models import ElementPassage, HumanTask, PassageRollup, ProcessInstance, TaskStatus
 
 # Completion events of elements that are not human tasks (those come from their task rows).
 AUTO_EVENTS = (EventType.ELEMENT_COMPLETED, EventType.SERVICE_CALLED)
+WALK_SHARE = 0.1  # SQLite walks the rank indexes when about this share of the roll-up is in scope (see _walk)
 
 
 class Mode(enum.StrEnum):
@@ -51,18 +53,86 @@ class ElementFigures:
                 **{k: v for k, v in self.duration.as_dict().items() if k != "count"}}
 
 
+def _passage_conditions(scope: Scope, human: bool, column: Any, instance: Any = ElementPassage.instance_id,
+                        completed: Any = ElementPassage.completed_at) -> list[Any]:
+    """Conditions on roll-up rows of one kind (human or not) with a duration in `column`, within the scope."""
+    return [ElementPassage.human.is_(human), column.is_not(None), *scope.facet_conditions(instance),
+            *scope.in_range(completed)]
+
+
 def _passages(scope: Scope, human: bool, column: Any) -> Any:
     """Durations of finished instances' passages from the roll-up."""
     return (select(ElementPassage.element_id.label("grp"), column.label("dur"))
-            .where(ElementPassage.human.is_(human), ElementPassage.definition_id.in_(scope.definitions()),
-                   *scope.facet_conditions(ElementPassage.instance_id), *scope.in_range(ElementPassage.completed_at)))
+            .where(ElementPassage.definition_id.in_(scope.definitions()), *_passage_conditions(scope, human, column)))
+
+
+def _share(session: Session, scope: Scope) -> float:
+    """Roughly, the share of the roll-up in scope: its time range's share of the roll-up's span times the share
+    of the process's instances having each chosen facet value."""
+    share = 1.0
+    if scope.since is not None or scope.until is not None:
+        at, ends = ElementPassage.completed_at, []
+        for definition in session.scalars(scope.definitions()):  # one at a time, min() and max() read the index
+            where = ElementPassage.definition_id == definition
+            ends += [session.scalar(select(func.min(at)).where(where)),
+                     session.scalar(select(func.max(at)).where(where))]
+        if not any(ends):
+            return share
+        first, last = min(e for e in ends if e), max(e for e in ends if e)
+        if last <= first:
+            return share
+        start, end = max(first, scope.since or first), min(last, scope.until or last)
+        share = max(0.0, (end - start).total_seconds()) / (last - first).total_seconds()
+    if scope.facets:
+        instances = session.scalar(select(func.count()).select_from(ProcessInstance)
+                                   .where(ProcessInstance.process_key == scope.process_key)) or 1
+        for name, value in scope.facets:
+            having = session.scalar(select(func.count()).select_from(instances_with_facet_query(name, value)
+                                                                     .subquery())) or 0
+            share *= min(1.0, having / instances)
+    return share
+
+
+def _walk(session: Session, scope: Scope) -> bool:
+    """Whether SQLite should walk the rank indexes (every passage of an element, in order) rather than sort the
+    passages in scope: measured at 100,000 instances, walking pays from about a tenth of them."""
+    return session.get_bind().dialect.name == "sqlite" and _share(session, scope) >= WALK_SHARE
+
+
+def _durations(session: Session, scope: Scope, human: bool, column: Any, live: Any, walk: bool
+               ) -> dict[str, Distribution]:
+    """Per element, the distribution of the roll-up's durations in `column` and the live ones.
+
+    PostgreSQL aggregates with percentile_disc(). SQLite, when `walk`, reads each nearest-rank value along the
+    element's ix_element_passage_*_rank index, one arm per definition (merged in order by SQLite), instead of
+    sorting the rows in scope.
+    """
+    if not walk:
+        return distributions(session, union_all(_passages(scope, human, column), live))
+    definitions = list(session.scalars(scope.definitions()))
+    conds = _passage_conditions(scope, human, column)
+    groups = (select(ElementPassage.element_id, func.count(), func.sum(column))
+              .where(ElementPassage.definition_id.in_(definitions), *conds).group_by(ElementPassage.element_id))
+
+    # Wrapped so that SQLite cannot start from the facet's instances or the time range and sort: the walk must
+    # follow the rank index, which holds both columns to filter on.
+    along = _passage_conditions(scope, human, column, ElementPassage.instance_id + 0,
+                               func.coalesce(ElementPassage.completed_at, ElementPassage.completed_at))
+
+    def stored(element: str) -> Any:
+        arms = [select(column.label("dur"))
+                .where(ElementPassage.definition_id == d, ElementPassage.element_id == element, *along)
+                for d in definitions]
+        return arms[0] if len(arms) == 1 else union_all(*arms)
+
+    return merged_distributions(session, stored, groups, live)
 
 
 def _not_rolled_up() -> Any:
     return ~exists().where(PassageRollup.instance_id == ProcessInstance.id)
 
 
-def _human_durations(session: Session, scope: Scope, mode: Mode) -> Any:
+def _human_durations(session: Session, scope: Scope, mode: Mode, walk: bool) -> dict[str, Distribution]:
     claimed = func.coalesce(HumanTask.claimed_at, HumanTask.completed_at)
     start, end = {Mode.WAITING: (HumanTask.created_at, claimed), Mode.WORKING: (claimed, HumanTask.completed_at),
                   Mode.TOTAL: (HumanTask.created_at, HumanTask.completed_at)}[mode]
@@ -72,7 +142,7 @@ def _human_durations(session: Session, scope: Scope, mode: Mode) -> Any:
             .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
             .where(HumanTask.status == TaskStatus.COMPLETED, *scope.instance_conditions(), _not_rolled_up(),
                    *scope.in_range(HumanTask.completed_at)))
-    return union_all(_passages(scope, True, column), live)
+    return _durations(session, scope, True, column, live, walk)
 
 
 def live_instances(scope: Scope) -> Any:
@@ -85,13 +155,13 @@ def live_instances(scope: Scope) -> Any:
     return select(ProcessInstance.id).where(*scope.instance_conditions(), _not_rolled_up(), *alive)
 
 
-def _auto_durations(session: Session, scope: Scope) -> Any:
+def _auto_durations(session: Session, scope: Scope, walk: bool) -> dict[str, Distribution]:
     path = path_events(live_instances(scope))
     started = select(ProcessInstance.started_at).where(ProcessInstance.id == path.c.instance_id).scalar_subquery()
     live = (select(path.c.element_id.label("grp"),
                    seconds_between(session, func.coalesce(path.c.prev_at, started), path.c.at).label("dur"))
             .where(path.c.type.in_(AUTO_EVENTS), path.c.element_id.is_not(None), *scope.in_range(path.c.at)))
-    return union_all(_passages(scope, False, ElementPassage.total_seconds), live)
+    return _durations(session, scope, False, ElementPassage.total_seconds, live, walk)
 
 
 def _waiting_now(session: Session, scope: Scope, now: datetime) -> dict[str, tuple[int, float | None]]:
@@ -107,12 +177,13 @@ def heatmaps(*, session: Session, scope: Scope, modes: tuple[Mode, ...] = tuple(
              ) -> dict[Mode, dict[str, ElementFigures]]:
     """The heatmap in several modes at once (the other elements' durations and the queues are read once)."""
     now = now or clock.now()
-    auto = distributions(session, _auto_durations(session, scope))
+    walk = _walk(session, scope)
+    auto = _auto_durations(session, scope, walk)
     queues = _waiting_now(session, scope, now)
     result = {}
     for mode in modes:
         figures: dict[str, ElementFigures] = {}
-        for element, dist in distributions(session, _human_durations(session, scope, mode)).items():
+        for element, dist in _human_durations(session, scope, mode, walk).items():
             figures[element] = ElementFigures(element, True, passed=dist.count, duration=dist)
         for element, dist in auto.items():
             if element not in figures:  # human tasks are counted from their rows

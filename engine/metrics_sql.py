@@ -3,14 +3,17 @@ and days, and the percentile method.
 
 Percentiles everywhere are **nearest-rank**: the p-th percentile of n sorted values x_1..x_n is x_k with
 k = ceil(p * n / 100) (so p50 of 1..4 is 2, p90 of 1..10 is 9). It is always a value that occurred. SQLite computes
-it with row_number(); PostgreSQL with percentile_disc(), which is the same definition (the first value whose
-cumulative share reaches p) and an aggregate, so it needs no window over all rows.
+it with row_number(), or for the roll-up's durations by walking an index in order (merged_distributions); PostgreSQL
+with percentile_disc(), which is the same definition (the first value whose cumulative share reaches p) and an
+aggregate, so it needs no window over all rows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Float, Select, case, cast, func, literal, select
@@ -120,6 +123,59 @@ def distributions(session: Session, durations: Any) -> dict[Any, Distribution]:
         *[func.min(case((ranked.c.rn == nearest_rank(p, ranked.c.n), ranked.c.dur))) for p in PERCENTILES],
     ).group_by(ranked.c.grp)
     return _collect(session.execute(stmt))
+
+
+def kth_of_merged(k: int, stored_at: Callable[[int], float], stored_count: int, extra: list[float]) -> float:
+    """The k-th smallest (1-based) of a sorted stored sequence read by 0-based position and a sorted short list.
+
+    A binary search over how many of the list's values come first: O(log len(extra)) positions are read.
+    """
+    lo, hi = max(0, k - stored_count), min(k, len(extra))
+    while lo < hi:  # the fewest list values j with extra[j] >= stored[k - j - 1]
+        j = (lo + hi) // 2
+        if extra[j] < stored_at(k - j - 1):
+            lo = j + 1
+        else:
+            hi = j
+    candidates = ([extra[lo - 1]] if lo else []) + ([stored_at(k - lo - 1)] if k - lo else [])
+    return max(candidates)
+
+
+def _at(window: list[float], first: int, position: int) -> float:
+    return window[position - first]
+
+
+def merged_distributions(session: Session, stored: Callable[[Any], Select[Any]], groups: Select[Any],
+                         live: Any) -> dict[Any, Distribution]:
+    """Per group, the distribution over stored durations and the few live ones, without sorting the stored ones.
+
+    groups selects (grp, count, sum) of the stored durations; stored(grp) selects that group's non-null stored
+    durations as `dur`, which an index returns in order; live selects (grp, dur) and is read once. Each nearest-rank
+    value is then one `ORDER BY dur LIMIT m + 1 OFFSET k - 1 - m` walk along the index (m live values in the group)
+    instead of a window sort of every row.
+    """
+    extra: dict[Any, list[float]] = {}
+    for grp, dur in session.execute(live):
+        if dur is not None:
+            extra.setdefault(grp, []).append(float(dur))
+    counts = {grp: (int(n), float(total or 0)) for grp, n, total in session.execute(groups)}
+    result = {}
+    for grp in counts.keys() | extra.keys():
+        values = sorted(extra.get(grp, []))
+        stored_count, stored_total = counts.get(grp, (0, 0.0))
+        n, total = stored_count + len(values), stored_total + sum(values)
+        ordered = stored(grp).subquery("s")
+        percentiles = []
+        for p in PERCENTILES:
+            # The k-th of the merge is among stored positions k - 1 - len(values) .. k - 1: one walk reads them.
+            k = nearest_rank(p, n)
+            first = max(0, k - 1 - len(values))
+            window = [float(v) for v in session.scalars(
+                select(ordered.c.dur).order_by(ordered.c.dur).limit(k - first).offset(first))] if stored_count else []
+            percentiles.append(kth_of_merged(k, partial(_at, window, first), stored_count, values))
+        p50, p90 = percentiles
+        result[grp] = Distribution(count=n, total=total, mean=total / n, p50=p50, p90=p90)
+    return result
 
 
 def _collect(rows: Any) -> dict[Any, Distribution]:

@@ -302,6 +302,17 @@ Index("ix_human_task_completed_at", HumanTask.completed_at)
 Index("ix_human_task_open", HumanTask.created_at, sqlite_where=HumanTask.status == "open",
       postgresql_where=HumanTask.status == "open")
 Index("ix_event_instance_seq", Event.instance_id, Event.seq)
+# Nearest-rank percentiles on SQLite: each element's durations in order, walked with LIMIT/OFFSET (metrics_sql);
+# the time and instance columns let the walk filter by range and facet from the index alone.
+Index("ix_element_passage_total_rank", ElementPassage.definition_id, ElementPassage.human, ElementPassage.element_id,
+      ElementPassage.total_seconds, ElementPassage.completed_at, ElementPassage.instance_id)
+Index("ix_element_passage_waiting_rank", ElementPassage.definition_id, ElementPassage.human, ElementPassage.element_id,
+      ElementPassage.waiting_seconds, ElementPassage.completed_at, ElementPassage.instance_id)
+Index("ix_element_passage_working_rank", ElementPassage.definition_id, ElementPassage.human, ElementPassage.element_id,
+      ElementPassage.working_seconds, ElementPassage.completed_at, ElementPassage.instance_id)
+# The SLA figure counts completed tasks with a due time from the index alone (metrics.kpis).
+Index("ix_human_task_status_due_completed", HumanTask.status, HumanTask.due_at, HumanTask.completed_at,
+      HumanTask.instance_id)
 
 
 class ProcessDraft(Base):
