@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.util.task import TaskState
 
 from domain import clock
 from engine.sandbox import SandboxEnvironment
@@ -121,15 +122,17 @@ def schedule_start(*, session: Any, definition_id: int, schedule: StartSchedule)
 
 
 def fire_start_event(workflow: BpmnWorkflow) -> None:
-    """Let a new instance's waiting timer start event fire now (one last, due cycle for cycle timers)."""
-    for task in list(workflow.event_manager.tasks.values()):
-        if isinstance(task.task_spec, StartEvent) and task.workflow is workflow:
+    """Make a new instance's timer start event fire at its first engine step, once (call before that step)."""
+    for task in workflow.get_tasks():
+        if (isinstance(task.task_spec, StartEvent) and task.workflow is workflow
+                and isinstance(task.task_spec.event_definition, TimerEventDefinition)
+                and not task.has_state(TaskState.FINISHED_MASK)):
             if isinstance(task.task_spec.event_definition, CycleTimerEventDefinition):
+                # One due cycle: left to the library, a cycle spawns one path per period since its start date.
                 past = (clock.now() - timedelta(seconds=1)).isoformat()
                 task._set_internal_data(event_value={"cycles": 1, "next": past, "duration": 0})
             else:
                 task._set_internal_data(event_fired=True)
-            task.task_spec._update(task)
 
 
 def schedule(ctx: StepContext, workflow: BpmnWorkflow) -> None:

@@ -168,6 +168,9 @@ def demo(
 
     from flowdesk.demo import load_demo
 
+    if size not in ("full", "small", "minimal"):
+        typer.echo(f"error: unknown size {size!r} (full, small or minimal)", err=True)
+        raise typer.Exit(2)
     started = time.monotonic()
     for line in load_demo(instances=instances, size=None if size == "minimal" else size):
         typer.echo(line)

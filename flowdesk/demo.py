@@ -110,10 +110,11 @@ def _start_leads(session: Session, count: int) -> Iterator[str]:
             "customer_code": code, "lead_title": f"Demo lead {n + 1}", "source": "web"})
         stage = n % 3
         if stage >= 1:
-            task = runtime.next_task_for(session=session, instance_id=inst.id, actor=sales)
-            assert task is not None
-            runtime.complete_task(session=session, task_id=task.id, actor=sales,
-                                  data={"qualified": True, "budget_confirmed": True, "notes": "demo"})
+            for data in ({"channel": "phone", "contact_note": "demo"},
+                         {"qualified": True, "budget_confirmed": True, "notes": "demo"}):  # first contact, qualify
+                task = runtime.next_task_for(session=session, instance_id=inst.id, actor=sales)
+                assert task is not None
+                runtime.complete_task(session=session, task_id=task.id, actor=sales, data=data)
         if stage >= 2:
             task = runtime.next_task_for(session=session, instance_id=inst.id, actor=sales)
             assert task is not None
