@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from domain import clock
@@ -83,14 +83,7 @@ class Customer(Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     tier: Mapped[CustomerTier] = mapped_column(
-        Enum(
-            CustomerTier,
-            name="tier",
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=lambda tiers: [t.value for t in tiers],
-        ),
+        TextEnum(CustomerTier, "tier"),
         default=CustomerTier.REGULAR,
     )
     credit_limit: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))

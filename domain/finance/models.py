@@ -6,12 +6,12 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Numeric, String, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from domain import clock
 from domain.crm.models import Customer
-from domain.db import Base, Money, Quantity
+from domain.db import Base, Money, Quantity, TextEnum
 from domain.sales.models import SalesOrder
 
 ZERO = Decimal("0.00")
@@ -132,14 +132,7 @@ class Payment(Base):
     paid_on: Mapped[date]
     reference: Mapped[str] = mapped_column(String(100), default="")
     method: Mapped[PaymentMethod] = mapped_column(
-        Enum(
-            PaymentMethod,
-            name="payment_method",
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=lambda methods: [m.value for m in methods],
-        ),
+        TextEnum(PaymentMethod, "payment_method"),
         default=PaymentMethod.BANK_TRANSFER,
     )
     created_at: Mapped[datetime] = mapped_column(default=clock.now)

@@ -6,12 +6,12 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Numeric, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from domain import clock
 from domain.crm.models import Customer, Opportunity
-from domain.db import Base, Money, Quantity
+from domain.db import Base, Money, Quantity, TextEnum
 from domain.inventory.models import Item
 from domain.sales.pricing import net_amount, to_cents
 
@@ -109,8 +109,7 @@ class Quote(Base):
     opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunity.id"), default=None, index=True)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[QuoteStatus] = mapped_column(
-        Enum(QuoteStatus, name="quote_status", native_enum=False, create_constraint=True, length=16,
-             values_callable=lambda members: [m.value for m in members]),
+        TextEnum(QuoteStatus, "quote_status"),
         default=QuoteStatus.DRAFT,
         index=True,
     )
