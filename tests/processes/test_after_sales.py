@@ -40,10 +40,10 @@ from domain.sales.service import get_order
 from domain.service.models import ReturnOrder, Survey, Ticket
 from engine import store
 from engine.models import ProcessInstance
-from tests import flow
 from tests.conftest import MovableClock
 from tests.factories import ACTOR, make_customer, make_item, make_order, make_warehouse, receive
-from tests.web.conftest import Browser, token_for
+from tests.processes.desk import Desk as BaseDesk
+from tests.web.conftest import Browser
 from web.app import create_app
 
 KEY = "after_sales"
@@ -60,51 +60,14 @@ class Shipped:
     shipment_line_id: int
 
 
-class Desk:
-    """The API as the demo users use it; tokens are renewed when the clock has moved (they last 12 hours)."""
-
-    def __init__(self, client: TestClient, clock: MovableClock) -> None:
-        self.client, self.clock = client, clock
-        self.tokens: dict[str, dict[str, str]] = {}
-
-    def headers(self, username: str) -> dict[str, str]:
-        if username not in self.tokens:
-            self.tokens[username] = token_for(self.client, username)
-        return self.tokens[username]
-
-    def advance(self, **delta: float) -> None:
-        """Move time on and let the worker run whatever fell due."""
-        self.clock.advance(**delta)
-        self.tokens.clear()
-        flow.run_due_jobs()
+class Desk(BaseDesk):
+    """After-sales steps as the people do them."""
 
     def open_ticket(self, customer_code: str, **overrides: Any) -> int:
         variables = {"customer_code": customer_code, "subject": "Pump makes noise", "channel": "phone",
                      "description": "Loud rattle since Monday", "priority": "P3",
                      "contact_email": "buyer@example.com"} | overrides
-        resp = self.client.post("/api/v1/process-instances", headers=self.headers("service"),
-                                json={"process_key": KEY, "variables": variables})
-        assert resp.status_code == 201, resp.text
-        return int(resp.json()["id"])
-
-    def instance(self, iid: int) -> dict[str, Any]:
-        resp = self.client.get(f"/api/v1/process-instances/{iid}", headers=self.headers("admin"))
-        assert resp.status_code == 200, resp.text
-        return dict(resp.json())
-
-    def tasks(self, iid: int) -> list[str]:
-        return sorted(t["element_id"] for t in self.instance(iid)["open_tasks"])
-
-    def task(self, iid: int, element_id: str) -> dict[str, Any]:
-        [task] = [t for t in self.instance(iid)["open_tasks"] if t["element_id"] == element_id]
-        return dict(task)
-
-    def complete(self, iid: int, element_id: str, username: str, data: dict[str, Any]) -> dict[str, Any]:
-        task = self.task(iid, element_id)
-        resp = self.client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": data},
-                                headers=self.headers(username))
-        assert resp.status_code == 200, resp.text
-        return dict(resp.json())
+        return self.start_process(KEY, "service", variables)
 
     def triage(self, iid: int, route: str, priority: str = "P3") -> None:
         self.complete(iid, "Activity_TriageTicket", "service",
@@ -113,14 +76,6 @@ class Desk:
     def answer(self, iid: int) -> None:
         self.complete(iid, "Activity_FirstResponse", "service",
                       {"response_message": "We are on it and will call you today."})
-
-    def send(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        resp = self.client.post(f"/api/v1/messages/{name}", json=body, headers=self.headers("admin"))
-        assert resp.status_code == 200, resp.text
-        return dict(resp.json())
-
-    def variables(self, iid: int) -> dict[str, Any]:
-        return dict(self.instance(iid)["variables"])
 
     def sla_checks(self, iid: int) -> list[tuple[str, str]]:
         """(response_sla, resolution_sla) of each SLA check the SLA watch made, oldest first."""

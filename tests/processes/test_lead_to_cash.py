@@ -50,7 +50,7 @@ from engine.models import HumanTask, Job, ProcessDefinition, ProcessInstance, Ta
 from tests import flow
 from tests.conftest import MovableClock
 from tests.factories import ACTOR, make_customer, make_item, make_warehouse, receive
-from tests.web.conftest import token_for
+from tests.processes.desk import Desk as BaseDesk
 from web.app import create_app
 from web.i18n import Formatter
 from web.pages.context import instance_facts
@@ -82,61 +82,15 @@ def account(*, tier: str = "strategic", rating: str = "B", limit: str = "1000000
         return Account(customer.code, item.sku, item.id, warehouse.id)
 
 
-class Desk:
-    """The API as the demo users use it; tokens are renewed when the clock has moved (they last 12 hours)."""
-
-    def __init__(self, client: TestClient, clock: MovableClock) -> None:
-        self.client, self.clock = client, clock
-        self.tokens: dict[str, dict[str, str]] = {}
-
-    def headers(self, username: str) -> dict[str, str]:
-        if username not in self.tokens:
-            self.tokens[username] = token_for(self.client, username)
-        return self.tokens[username]
-
-    def advance(self, **delta: float) -> None:
-        """Move time on and let the worker run whatever fell due."""
-        self.clock.advance(**delta)
-        self.tokens.clear()
-        flow.run_due_jobs()
+class Desk(BaseDesk):
+    """Lead-to-cash steps as the people do them."""
 
     def start(self, code: str) -> int:
         return self.start_with({"customer_code": code})
 
     def start_with(self, variables: dict[str, Any]) -> int:
-        body = {"process_key": KEY, "variables": {"lead_title": "Pumps", "source": "web", **variables}}
-        resp = self.client.post("/api/v1/process-instances", json=body, headers=self.headers("sales"))
-        assert resp.status_code == 201, resp.text
-        return int(resp.json()["id"])
+        return self.start_process(KEY, "sales", {"lead_title": "Pumps", "source": "web", **variables})
 
-    def instance(self, iid: int) -> dict[str, Any]:
-        resp = self.client.get(f"/api/v1/process-instances/{iid}", headers=self.headers("admin"))
-        assert resp.status_code == 200, resp.text
-        return dict(resp.json())
-
-    def variables(self, iid: int) -> dict[str, Any]:
-        return dict(self.instance(iid)["variables"])
-
-    def tasks(self, iid: int) -> list[str]:
-        return sorted(t["element_id"] for t in self.instance(iid)["open_tasks"])
-
-    def task(self, iid: int, element_id: str) -> dict[str, Any]:
-        [task] = [t for t in self.instance(iid)["open_tasks"] if t["element_id"] == element_id]
-        return dict(task)
-
-    def complete(self, iid: int, element_id: str, username: str, data: dict[str, Any]) -> dict[str, Any]:
-        task = self.task(iid, element_id)
-        resp = self.client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": data},
-                                headers=self.headers(username))
-        assert resp.status_code == 200, resp.text
-        return dict(resp.json())
-
-    def send(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        resp = self.client.post(f"/api/v1/messages/{name}", json=body, headers=self.headers("admin"))
-        assert resp.status_code == 200, resp.text
-        return dict(resp.json())
-
-    # the steps, as the people do them
     def contact(self, iid: int, username: str = "li_na") -> None:
         self.complete(iid, "Activity_FirstContact", username, {"channel": "phone", "contact_note": "needs pumps"})
 
