@@ -24,3 +24,4 @@ def test_a_diagram_without_bpmndi_is_served_laid_out_to_the_viewer(
     assert "BPMNShape" not in downloaded.text, "the download is the file as deployed"
     instance = start(key, {"amount": 2}, actor=Actor("rita", {"reviewers"}))
     assert "BPMNShape" in browser("admin").get(f"/instances/{instance}/diagram.bpmn").text
+    assert "BPMNShape" in browser("manager").get(f"/dashboards/{key}/diagram.bpmn").text, "the heatmap's diagram too"

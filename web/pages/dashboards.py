@@ -192,8 +192,8 @@ def waiting(request: Request, key: str, element_id: str, session: SessionDep, us
 
 @router.get("/dashboards/{key}/diagram.bpmn")
 def dashboard_diagram(key: str, session: SessionDep, user: UserDep, version: str = "") -> Response:
-    """The BPMN XML the heatmap is drawn on (the chosen version, else the newest)."""
+    """The BPMN XML the heatmap is drawn on (the chosen version, else the newest; laid out if it has no BPMNDI)."""
     require_monitor(user)
     scope = make_scope(session, key, int(version) if version.isdigit() else None, None, None, {})
-    return Response(definition_for(session, scope).bpmn_xml, media_type="application/xml",
+    return Response(diagram.drawable_xml(definition_for(session, scope)), media_type="application/xml",
                     headers={"Cache-Control": "private, max-age=3600"})
